@@ -1,0 +1,83 @@
+"""The Django admin, for the portal's operators (superusers) only. It works across agencies, so
+its querysets are the explicit `.unscoped()` escape hatch of the tenant managers."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from agency.models import Agency, Brand, Membership, MembershipBrand, Store, User
+from agency.tenancy import TenantManager
+
+
+def _unscoped(model):
+    manager = model._default_manager
+    return manager.unscoped() if isinstance(manager, TenantManager) else manager.all()
+
+
+class AcrossAgenciesAdmin(admin.ModelAdmin):
+    """Base admin for tenant models: every agency's rows, and unscoped choice lists."""
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def get_queryset(self, request):
+        return _unscoped(self.model)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        kwargs.setdefault("queryset", _unscoped(db_field.remote_field.model))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        kwargs.setdefault("queryset", _unscoped(db_field.remote_field.model))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "is_active", "is_superuser", "last_login"]
+    search_fields = ["email", "full_name"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Personal info"), {"fields": ("full_name", "language")}),
+        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    filter_horizontal = ()
+    list_filter = ["is_active", "is_superuser"]
+
+
+@admin.register(Agency)
+class AgencyAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "time_zone", "default_language", "brief_hour"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Brand)
+class BrandAdmin(AcrossAgenciesAdmin):
+    list_display = ["name", "agency"]
+    list_filter = ["agency"]
+    search_fields = ["name"]
+
+
+@admin.register(Store)
+class StoreAdmin(AcrossAgenciesAdmin):
+    list_display = ["name", "brand", "shop_id", "situation", "agency"]
+    list_filter = ["agency", "situation"]
+    search_fields = ["name", "shop_id"]
+
+
+class MembershipBrandInline(admin.TabularInline):
+    model = MembershipBrand
+    extra = 0
+
+    def get_queryset(self, request):
+        return _unscoped(self.model)
+
+
+@admin.register(Membership)
+class MembershipAdmin(AcrossAgenciesAdmin):
+    list_display = ["user", "agency", "role", "is_active"]
+    list_filter = ["agency", "role", "is_active"]
+    search_fields = ["user__email", "user__full_name"]

@@ -1,0 +1,83 @@
+"""Forms of the tenancy app. Choice fields get their querysets from scoped selectors in
+__init__; a form that forgets fails closed (its default queryset has no scope)."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from agency.models import BRAND_ROLES, STAFF_ROLES, Agency, Brand, Role, Store, User
+
+
+class InviteForm(forms.Form):
+    KIND_STAFF = "staff"
+    KIND_BRAND = "brand"
+
+    email = forms.EmailField(label=_("E-mail address"))
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
+    role = forms.ChoiceField(label=_("Role"))
+    brands = forms.ModelMultipleChoiceField(
+        label=_("Brands"),
+        queryset=Brand.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, kind: str, brands, **kwargs):
+        super().__init__(*args, **kwargs)
+        roles = STAFF_ROLES if kind == self.KIND_STAFF else BRAND_ROLES
+        self.fields["role"].choices = [(r.value, r.label) for r in Role if r in roles]
+        if kind == self.KIND_STAFF:
+            del self.fields["brands"]
+        else:
+            self.fields["brands"].queryset = brands
+            self.fields["brands"].required = True
+
+
+class MembershipForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"))
+    brands = forms.ModelMultipleChoiceField(
+        label=_("Brands"),
+        queryset=Brand.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, membership, brands, **kwargs):
+        super().__init__(*args, **kwargs)
+        roles = STAFF_ROLES if membership.is_staff_member else BRAND_ROLES
+        self.fields["role"].choices = [(r.value, r.label) for r in Role if r in roles]
+        if membership.is_staff_member:
+            del self.fields["brands"]
+        else:
+            self.fields["brands"].queryset = brands
+            self.fields["brands"].required = True
+
+
+class BrandForm(forms.ModelForm):
+    class Meta:
+        model = Brand
+        fields = ["name", "contact_name", "contact_email", "internal_notes"]
+        widgets = {"internal_notes": forms.Textarea(attrs={"rows": 3})}
+
+
+class StoreForm(forms.ModelForm):
+    class Meta:
+        model = Store
+        fields = ["name", "situation", "shop_id", "url"]
+
+
+class AgencySettingsForm(forms.ModelForm):
+    class Meta:
+        model = Agency
+        fields = ["name", "logo", "primary_color", "time_zone", "default_language", "brief_hour"]
+        widgets = {"primary_color": forms.TextInput(attrs={"type": "color"})}
+
+    def clean_logo(self):
+        logo = self.cleaned_data.get("logo")
+        if logo and hasattr(logo, "size") and logo.size > 1024 * 1024:
+            raise forms.ValidationError(_("The logo must be at most 1 MB."))
+        return logo
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(choices=User._meta.get_field("language").choices[1:])
+    next = forms.CharField(required=False)

@@ -1,0 +1,183 @@
+"""Load the demo: agency `demo` with staff, Brand A and Brand B with a store each, their owners,
+engagements at several stages, and a second agency `rival` to show isolation. Idempotent: a second
+run changes nothing. Refuses to run when DEBUG is off, so it never touches a production database."""
+
+import datetime
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from agency.models import (
+    Agency,
+    Brand,
+    Membership,
+    MembershipBrand,
+    Role,
+    Store,
+    StoreSituation,
+    User,
+)
+from agency.tenancy import agency_scope
+from engagements.lifecycle import Service, Stage
+from engagements.models import Engagement, Goal
+from engagements.services import engagement_create
+
+DEMO_PASSWORD = "demo12345"  # noqa: S105 - the documented demo password
+
+AGENCIES = [
+    {"slug": "demo", "name": "Demo Agency 示范代运营", "primary_color": "#c81623"},
+    {"slug": "rival", "name": "Rival Agency 对手代运营", "primary_color": "#1f6feb"},
+]
+
+# (agency, e-mail, full name, role, brand names)
+PEOPLE = [
+    ("demo", "admin@demo.test", "Alice Admin 王丽", Role.ADMIN, []),
+    ("demo", "manager@demo.test", "Max Manager 陈明", Role.ACCOUNT_MANAGER, []),
+    ("demo", "operator@demo.test", "Olivia Operator 李娜", Role.OPERATOR, []),
+    ("demo", "analyst@demo.test", "Andy Analyst 张伟", Role.ANALYST, []),
+    ("demo", "owner@brand-a.test", "Brand A Owner 赵总", Role.BRAND_OWNER, ["Brand A"]),
+    ("demo", "viewer@brand-a.test", "Brand A Viewer 孙小姐", Role.BRAND_VIEWER, ["Brand A"]),
+    ("demo", "owner@brand-b.test", "Brand B Owner 周总", Role.BRAND_OWNER, ["Brand B"]),
+    ("rival", "manager@rival.test", "Rita Rival 刘强", Role.ADMIN, []),
+]
+
+# (agency, brand, store name, shop id, url)
+STORES = [
+    ("demo", "Brand A", "Brand A 旗舰店", "100000001", "https://brand-a.tmall.com"),
+    ("demo", "Brand B", "Brand B 官方旗舰店", "100000002", "https://brand-b.tmall.com"),
+    ("rival", "Rival Brand", "Rival Brand 旗舰店", "200000001", "https://rival-brand.tmall.com"),
+]
+
+# (agency, store shop id, title, goal, services, stage, start offset in days, manager e-mail)
+ENGAGEMENTS = [
+    (
+        "demo",
+        "100000001",
+        "Brand A 全链路增长 2026",
+        Goal.GROWTH,
+        list(Service.values),
+        Stage.MONITORING,
+        -420,
+        "manager@demo.test",
+    ),
+    (
+        "demo",
+        "100000001",
+        "Brand A 双11 付费推广",
+        Goal.GROWTH,
+        [Service.TRAFFIC, Service.MONITORING],
+        Stage.TRAFFIC,
+        -60,
+        "manager@demo.test",
+    ),
+    (
+        "demo",
+        "100000002",
+        "Brand B 新品破零",
+        Goal.FIRST_SALE,
+        list(Service.values),
+        Stage.PROPOSAL,
+        -20,
+        "manager@demo.test",
+    ),
+    (
+        "demo",
+        "100000002",
+        "Brand B 库存清仓",
+        Goal.CLEARANCE,
+        [Service.TRAFFIC, Service.CONVERSION],
+        Stage.DIAGNOSIS,
+        -5,
+        "admin@demo.test",
+    ),
+    (
+        "rival",
+        "200000001",
+        "Rival Brand 全托管",
+        Goal.GROWTH,
+        list(Service.values),
+        Stage.SETUP,
+        -90,
+        "manager@rival.test",
+    ),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo agencies, people, brands, stores and engagements (DEBUG only)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError("seed_demo only runs with DEBUG on: it must never touch production.")
+        agencies = {}
+        for spec in AGENCIES:
+            agency, _created = Agency.objects.get_or_create(
+                slug=spec["slug"],
+                defaults={"name": spec["name"], "primary_color": spec["primary_color"]},
+            )
+            agencies[spec["slug"]] = agency
+        for slug, agency in agencies.items():
+            with agency_scope(agency):
+                self._seed_agency(slug, agency)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo loaded: agencies demo and rival; every password is {DEMO_PASSWORD}."
+            )
+        )
+
+    def _seed_agency(self, slug, agency):
+        brands = {}
+        for agency_slug, brand_name, store_name, shop_id, url in STORES:
+            if agency_slug != slug:
+                continue
+            brand, _ = Brand.objects.get_or_create(agency=agency, name=brand_name)
+            brands[brand_name] = brand
+            Store.objects.get_or_create(
+                agency=agency,
+                shop_id=shop_id,
+                defaults={
+                    "brand": brand,
+                    "name": store_name,
+                    "url": url,
+                    "situation": StoreSituation.EXISTING,
+                },
+            )
+        memberships = {}
+        for agency_slug, email, full_name, role, brand_names in PEOPLE:
+            if agency_slug != slug:
+                continue
+            user, created = User.objects.get_or_create(
+                email=email, defaults={"full_name": full_name}
+            )
+            if created or not user.check_password(DEMO_PASSWORD):
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+            membership, _ = Membership.objects.get_or_create(
+                agency=agency, user=user, defaults={"role": role}
+            )
+            memberships[email] = membership
+            for brand_name in brand_names:
+                MembershipBrand.objects.get_or_create(
+                    agency=agency, membership=membership, brand=brands[brand_name]
+                )
+        actor = next(m for m in memberships.values() if m.role == Role.ADMIN)
+        today = datetime.date.today()
+        for agency_slug, shop_id, title, goal, services, stage, offset, manager in ENGAGEMENTS:
+            if agency_slug != slug or Engagement.objects.filter(title=title).exists():
+                continue
+            staff = [m for m in memberships.values() if m.is_staff_member]
+            engagement_create(
+                actor=actor,
+                store=Store.objects.get(shop_id=shop_id),
+                title=title,
+                goal=goal,
+                scope_services=services,
+                start_date=today + datetime.timedelta(days=offset),
+                account_manager=memberships[manager],
+                team=[m for m in staff if m.role in {Role.OPERATOR, Role.ANALYST}],
+                internal_notes="Demo: margin on this account is thin; watch ad spend.",
+                stage=stage,
+                reason="Demo data: the engagement was already under way when it joined the portal.",
+            )

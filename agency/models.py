@@ -1,0 +1,277 @@
+"""The tenant (Agency), the people (User, Membership) and the clients (Brand, Store)."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from agency.tenancy import AgencyOwnedModel
+
+# First path segments that belong to the portal itself, so no agency can take them as its slug.
+RESERVED_SLUGS = frozenset(
+    {"admin", "accounts", "api", "healthz", "i18n", "media", "static", "account", "login"}
+)
+
+TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+colour_validator = RegexValidator(
+    r"^#[0-9a-fA-F]{6}$", _("Enter a colour as # followed by six hexadecimal digits.")
+)
+
+
+class Language(models.TextChoices):
+    ZH_HANS = "zh-hans", "简体中文"
+    EN = "en", "English"
+
+
+def validate_agency_slug(value: str) -> None:
+    from django.core.exceptions import ValidationError
+
+    if value in RESERVED_SLUGS:
+        raise ValidationError(_("“%(slug)s” is reserved by the portal."), params={"slug": value})
+
+
+def agency_logo_path(agency: Agency, filename: str) -> str:
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "png"
+    return f"agency-logos/{agency.pk}/logo.{extension}"
+
+
+class Agency(models.Model):
+    """The tenant: a service company running Tmall stores for its brands.
+
+    Its settings brand the portal for its clients (logo, primary colour), set the local time zone
+    that dates in reports use, the default language of new users, and the hour daily briefs go out.
+    """
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(
+        _("address"), max_length=50, unique=True, validators=[validate_agency_slug]
+    )
+    logo = models.ImageField(_("logo"), upload_to=agency_logo_path, blank=True)
+    primary_color = models.CharField(
+        _("primary colour"), max_length=7, default="#c81623", validators=[colour_validator]
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Asia/Shanghai", choices=TIME_ZONE_CHOICES
+    )
+    default_language = models.CharField(
+        _("default language"), max_length=10, choices=Language.choices, default=Language.ZH_HANS
+    )
+    brief_hour = models.PositiveSmallIntegerField(
+        _("daily brief hour"),
+        default=9,
+        validators=[MinValueValidator(0), MaxValueValidator(23)],
+        help_text=_("Local hour (0 to 23) at which the daily briefs are sent."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields) -> User:
+        if not email:
+            raise ValueError("A user needs an e-mail address.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields) -> User:
+        fields.setdefault("is_staff", True)
+        fields.setdefault("is_superuser", True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who logs in with an e-mail address. What they may do lives on their memberships;
+    `is_staff` and `is_superuser` concern only the Django admin of the portal's operators."""
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=Language.choices,
+        blank=True,
+        help_text=_("Empty: the agency's default language."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    is_staff = models.BooleanField(_("admin site access"), default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.email
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Agency admin")
+    ACCOUNT_MANAGER = "account_manager", _("Account manager")
+    OPERATOR = "operator", _("Operator")
+    ANALYST = "analyst", _("Analyst")
+    BRAND_OWNER = "brand_owner", _("Brand owner")
+    BRAND_VIEWER = "brand_viewer", _("Brand viewer")
+
+
+STAFF_ROLES = frozenset({Role.ADMIN, Role.ACCOUNT_MANAGER, Role.OPERATOR, Role.ANALYST})
+BRAND_ROLES = frozenset({Role.BRAND_OWNER, Role.BRAND_VIEWER})
+
+
+class Brand(AgencyOwnedModel):
+    """A client of the agency: the company that owns the products and the Tmall store(s)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    contact_name = models.CharField(_("contact person"), max_length=150, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    internal_notes = models.TextField(_("internal notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    tenant_brand_path = "pk"
+
+    class Meta:
+        verbose_name = _("brand")
+        verbose_name_plural = _("brands")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "name"], name="brand_unique_name_per_agency")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StoreSituation(models.TextChoices):
+    NEW = "new", _("New store to open on Tmall")
+    EXISTING = "existing", _("Existing Tmall store")
+
+
+class Store(AgencyOwnedModel):
+    """A Tmall store of a brand: the unit that metrics and engagements hang on."""
+
+    brand = models.ForeignKey(
+        Brand, on_delete=models.PROTECT, related_name="stores", verbose_name=_("brand")
+    )
+    name = models.CharField(_("store name"), max_length=200)
+    shop_id = models.CharField(
+        _("Tmall shop id"),
+        max_length=32,
+        blank=True,
+        validators=[RegexValidator(r"^\d+$", _("A Tmall shop id is digits only."))],
+        help_text=_("Empty until a new store is opened."),
+    )
+    url = models.URLField(_("store URL"), blank=True)
+    situation = models.CharField(
+        _("situation"),
+        max_length=10,
+        choices=StoreSituation.choices,
+        default=StoreSituation.EXISTING,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    tenant_parent = "brand"
+    tenant_brand_path = "brand"
+
+    class Meta:
+        verbose_name = _("store")
+        verbose_name_plural = _("stores")
+        ordering = ["brand__name", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "shop_id"],
+                condition=~models.Q(shop_id=""),
+                name="store_unique_shop_id_per_agency",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand.name} · {self.name}"
+
+
+class Membership(AgencyOwnedModel):
+    """A user's place in one agency: a staff role, or a brand role bound to some brands.
+
+    Deactivating a membership locks the user out of this agency only (a person can work for
+    several agencies). `invitation_sent_at` records the last set-password e-mail.
+    """
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    brands = models.ManyToManyField(
+        Brand,
+        through="MembershipBrand",
+        related_name="brand_members",
+        blank=True,
+        verbose_name=_("brands"),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    invitation_sent_at = models.DateTimeField(_("invitation sent"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ["user__full_name", "user__email"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "user"], name="membership_unique_user")
+        ]
+
+    def __str__(self) -> str:
+        return self.user.display_name
+
+    @property
+    def is_staff_member(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def is_brand_member(self) -> bool:
+        return self.role in BRAND_ROLES
+
+
+class MembershipBrand(AgencyOwnedModel):
+    """Binds a brand user's membership to one brand it may see."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")
+
+    tenant_parent = "membership"
+    tenant_brand_path = "brand"
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "membership", "brand"], name="membership_brand_unique"
+            )
+        ]

@@ -1,0 +1,23 @@
+"""Production: everything from the environment; refuses the development secret key."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from agency.settings.base import *  # noqa: F403
+from agency.settings.base import DEVELOPMENT_SECRET_KEY, SECRET_KEY, env_bool
+
+if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 40:
+    raise ImproperlyConfigured(
+        "Set SECRET_KEY to a random value of at least 40 characters; production refuses the "
+        "development key."
+    )
+
+DEBUG = env_bool("DEBUG", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+CSRF_TRUSTED_ORIGINS = [
+    origin
+    for origin in env_list("CSRF_TRUSTED_ORIGINS", SITE_URL)  # noqa: F405
+]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"

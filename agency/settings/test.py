@@ -1,0 +1,27 @@
+"""The test suite: real PostgreSQL (DATABASE_URL, started by `make services`), fast hashing,
+e-mail kept in memory. Celery runs eagerly except in the tests that start a real worker."""
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+from agency.settings.base import *  # noqa: F403
+from agency.settings.base import DATABASES
+
+DEBUG = False
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured(
+        "The tests run on PostgreSQL: run `make test`, or `make services` and export the "
+        "DATABASE_URL and REDIS_URL it prints."
+    )
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+MEDIA_ROOT = Path(os.environ.get("TEST_MEDIA_ROOT", BASE_DIR / ".test-media"))  # noqa: F405
+# Ordinary tests run tasks in-process; tests/test_celery_worker.py switches to the real broker.
+CELERY_TASK_ALWAYS_EAGER = True
+ALLOWED_HOSTS = ["*"]

@@ -1,0 +1,200 @@
+"""Tenant scoping: the one mechanism every view, form, task and command relies on.
+
+The tenant (an agency) and, for brand users, the brands they may see form a `TenantScope` held in
+a context variable. Entry points set it in exactly one place each: `TenantMiddleware` for pages,
+`tenant_task` for Celery tasks, `agency_scope()` for management commands (and, later, one DRF base
+class for the API). Tenant models use `TenantManager` as their default manager; it filters every
+query by the scope and fails closed: a query built without a scope raises `TenantScopeMissing`
+when it is compiled, whether it is evaluated, counted, updated, deleted or used as a subquery.
+The escape hatch is `Model.objects.unscoped()`, for tenancy plumbing and admin/ops code only.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.db import models
+
+if TYPE_CHECKING:
+    from agency.models import Agency
+
+
+class TenantScopeMissing(RuntimeError):
+    """A tenant model was queried with no agency in scope: a bug, never a user error."""
+
+
+class TenantMismatch(RuntimeError):
+    """A row was about to be written into another agency than the one in scope."""
+
+
+@dataclass(frozen=True)
+class TenantScope:
+    """Who is looking: one agency, and for brand users the brands they are bound to."""
+
+    agency_id: int
+    brand_ids: frozenset[int] | None = None  # None: staff, every brand of the agency
+
+    @property
+    def is_brand_restricted(self) -> bool:
+        return self.brand_ids is not None
+
+
+_current_scope: contextvars.ContextVar[TenantScope | None] = contextvars.ContextVar(
+    "tenant_scope", default=None
+)
+
+
+def current_scope() -> TenantScope | None:
+    return _current_scope.get()
+
+
+def activate_scope(scope: TenantScope | None) -> contextvars.Token:
+    """Set the scope and return the token that `deactivate_scope` needs to restore the old one."""
+    return _current_scope.set(scope)
+
+
+def deactivate_scope(token: contextvars.Token) -> None:
+    _current_scope.reset(token)
+
+
+@contextmanager
+def agency_scope(
+    agency: Agency | int, brand_ids: Iterable[int] | None = None
+) -> Iterator[TenantScope]:
+    """Run a block inside one agency (and optionally only some of its brands)."""
+    agency_id = agency if isinstance(agency, int) else agency.pk
+    scope = TenantScope(
+        agency_id=agency_id, brand_ids=None if brand_ids is None else frozenset(brand_ids)
+    )
+    token = activate_scope(scope)
+    try:
+        yield scope
+    finally:
+        deactivate_scope(token)
+
+
+class _ScopeMissingCondition(models.Expression):
+    """A WHERE condition that refuses to become SQL, so an unscoped query can never run."""
+
+    conditional = True
+    output_field = models.BooleanField()
+
+    def __init__(self, model_label: str):
+        super().__init__()
+        self.model_label = model_label
+
+    def as_sql(self, compiler, connection):
+        raise TenantScopeMissing(
+            f"{self.model_label} was queried with no agency in scope. Set the scope at the entry "
+            "point (TenantMiddleware, tenant_task, agency_scope) or, in admin/ops code only, "
+            "use .unscoped()."
+        )
+
+    def get_group_by_cols(self):
+        return []
+
+
+class TenantQuerySet(models.QuerySet):
+    pass
+
+
+class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
+    """Default manager of every tenant model: scoped to the current agency (and brands)."""
+
+    def get_queryset(self) -> TenantQuerySet:
+        queryset = super().get_queryset()
+        scope = current_scope()
+        if scope is None:
+            return queryset.filter(_ScopeMissingCondition(self.model._meta.label))
+        queryset = queryset.filter(agency_id=scope.agency_id)
+        if scope.brand_ids is not None:
+            brand_path = self.model.tenant_brand_path
+            if brand_path is None:
+                # Agency-level rows are for staff; a brand user sees none of them.
+                return queryset.none()
+            queryset = queryset.filter(**{f"{brand_path}__in": scope.brand_ids})
+        return queryset
+
+    def unscoped(self) -> TenantQuerySet:
+        """Every row of every agency. For tenancy plumbing and admin/ops code only."""
+        return super().get_queryset()
+
+
+class AgencyOwnedModel(models.Model):
+    """Base of every tenant-owned table: the row carries its agency itself, child rows included.
+
+    `tenant_parent` names the foreign key whose agency a child row copies on save, so a child can
+    never point into another agency than its parent's. `tenant_brand_path` is the lookup from this
+    model to its brand (`"pk"` for Brand itself, `"store__brand"` for Engagement); a model without
+    one is agency-level data that brand users never see through the default manager.
+    """
+
+    agency = models.ForeignKey(
+        "agency.Agency", on_delete=models.CASCADE, related_name="+", editable=False
+    )
+
+    tenant_parent: ClassVar[str | None] = None
+    tenant_brand_path: ClassVar[str | None] = None
+
+    objects = TenantManager()
+
+    class Meta:
+        # Forward foreign keys and deletion cascades use Django's plain base manager, not this
+        # scoped one: following a relation from a row already in hand is not a tenant read.
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.tenant_parent:
+            parent = getattr(self, self.tenant_parent)
+            if parent is not None:
+                if self.agency_id is None:
+                    self.agency_id = parent.agency_id
+                elif self.agency_id != parent.agency_id:
+                    raise TenantMismatch(
+                        f"{self._meta.label} of agency {self.agency_id} cannot belong to a "
+                        f"{self.tenant_parent} of agency {parent.agency_id}."
+                    )
+        scope = current_scope()
+        if scope is not None and self.agency_id is not None and self.agency_id != scope.agency_id:
+            raise TenantMismatch(
+                f"Refusing to write {self._meta.label} of agency {self.agency_id} while agency "
+                f"{scope.agency_id} is in scope."
+            )
+        super().save(*args, **kwargs)
+
+
+def tenant_task(**task_options: Any) -> Callable:
+    """Declare a Celery task that runs inside one agency's scope.
+
+    The task's first argument is the agency id; the wrapped function receives the Agency. Tasks
+    take ids, never objects, and never trust a payload's agency beyond this one argument.
+    """
+    from celery import shared_task
+
+    defaults = {
+        "acks_late": True,
+        "autoretry_for": (ConnectionError,),
+        "retry_backoff": True,
+        "max_retries": 5,
+    }
+
+    def decorator(function: Callable) -> Callable:
+        @shared_task(
+            name=f"{function.__module__}.{function.__name__}", **{**defaults, **task_options}
+        )
+        @functools.wraps(function)
+        def task(agency_id: int, *args: Any, **kwargs: Any) -> Any:
+            from agency.models import Agency
+
+            agency = Agency.objects.get(pk=agency_id)
+            with agency_scope(agency):
+                return function(agency, *args, **kwargs)
+
+        return task
+
+    return decorator

@@ -1,0 +1,305 @@
+"""Pages of the tenancy app: sign-in, agency chooser, language, people, brands and stores,
+agency settings, and the health check. Tenant pages receive `request.agency` and
+`request.membership` from TenantMiddleware; every object is fetched through a scoped getter."""
+
+from __future__ import annotations
+
+import mimetypes
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from agency import permissions, selectors, services
+from agency.forms import (
+    AgencySettingsForm,
+    BrandForm,
+    InviteForm,
+    LanguageForm,
+    MembershipForm,
+    StoreForm,
+)
+
+
+def apply_validation_error(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form it came from."""
+    if hasattr(error, "error_dict"):
+        for field, field_errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, field_errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+# --- health ---------------------------------------------------------------------------------
+
+
+@never_cache
+def healthz(request):
+    """Database and broker status for load balancers and docker compose; 503 when one is down."""
+    from django.conf import settings
+
+    report = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        report["database"] = "ok"
+    except Exception as error:
+        report["database"] = f"error: {error.__class__.__name__}"
+    if settings.CELERY_TASK_ALWAYS_EAGER or not settings.REDIS_URL:
+        report["broker"] = "eager"
+    else:
+        try:
+            import redis
+
+            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
+            report["broker"] = "ok"
+        except Exception as error:
+            report["broker"] = f"error: {error.__class__.__name__}"
+    healthy = all(value in {"ok", "eager"} for value in report.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", **report}, status=200 if healthy else 503
+    )
+
+
+# --- account --------------------------------------------------------------------------------
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "account/login.html"
+    redirect_authenticated_user = True
+
+
+class PasswordSetView(auth_views.PasswordResetConfirmView):
+    """The one-time link of an invitation (and of "forgot password")."""
+
+    template_name = "account/password_set.html"
+    success_url = reverse_lazy("password_set_done")
+
+
+@login_required
+def home(request):
+    """Where login lands: straight into the only agency, or a choice between several."""
+    memberships = list(selectors.memberships_of_user(request.user))
+    if len(memberships) == 1:
+        return redirect("engagements:list", agency_slug=memberships[0].agency.slug)
+    return render(request, "account/choose_agency.html", {"memberships": memberships})
+
+
+@require_POST
+def set_language(request):
+    """Switch the interface language; remembered on the user (and in a cookie for visitors)."""
+    form = LanguageForm(request.POST)
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = "/"
+    response = HttpResponseRedirect(target)
+    if form.is_valid():
+        language = form.cleaned_data["language"]
+        if request.user.is_authenticated:
+            services.user_set_language(user=request.user, language=language)
+        from django.conf import settings
+
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax", max_age=365 * 24 * 3600
+        )
+    return response
+
+
+# --- agency branding ------------------------------------------------------------------------
+
+
+def agency_logo(request):
+    """The agency's logo, served through the tenant check rather than from a public folder."""
+    logo = request.agency.logo
+    if not logo:
+        raise Http404
+    content_type = mimetypes.guess_type(logo.name)[0] or "application/octet-stream"
+    response = FileResponse(logo.open("rb"), content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@permissions.permission_required(permissions.can_edit_agency_settings)
+def agency_settings(request):
+    agency = request.agency
+    form = AgencySettingsForm(request.POST or None, request.FILES or None, instance=agency)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agency_update_settings(
+                actor=request.membership, agency=agency, **form.cleaned_data
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("Settings saved."))
+            return redirect("agency_settings", agency_slug=agency.slug)
+    return render(request, "agency/settings.html", {"form": form})
+
+
+# --- people ---------------------------------------------------------------------------------
+
+
+@permissions.permission_required(permissions.can_manage_users)
+def member_list(request):
+    members = selectors.membership_list(agency=request.agency)
+    return render(request, "agency/member_list.html", {"members": members})
+
+
+@permissions.permission_required(permissions.can_manage_users)
+def member_invite(request, kind: str):
+    if kind not in {InviteForm.KIND_STAFF, InviteForm.KIND_BRAND}:
+        raise Http404
+    brands = selectors.brand_list(agency=request.agency)
+    form = InviteForm(request.POST or None, kind=kind, brands=brands)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = services.membership_invite(
+                actor=request.membership,
+                email=form.cleaned_data["email"],
+                full_name=form.cleaned_data["full_name"],
+                role=form.cleaned_data["role"],
+                brands=form.cleaned_data.get("brands") or [],
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("%(email)s was added; a link to set the password is on its way.")
+                % {"email": membership.user.email},
+            )
+            return redirect("member_list", agency_slug=request.agency.slug)
+    return render(request, "agency/member_invite.html", {"form": form, "kind": kind})
+
+
+@permissions.permission_required(permissions.can_manage_users)
+def member_edit(request, membership_id: int):
+    member = selectors.membership_get_for(agency=request.agency, membership_id=membership_id)
+    brands = selectors.brand_list(agency=request.agency)
+    initial = {"role": member.role, "brands": list(member.brands.all())}
+    form = MembershipForm(request.POST or None, membership=member, brands=brands, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.membership_update(
+                actor=request.membership,
+                membership=member,
+                role=form.cleaned_data["role"],
+                brands=form.cleaned_data.get("brands") or [],
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("member_list", agency_slug=request.agency.slug)
+    return render(request, "agency/member_edit.html", {"form": form, "member": member})
+
+
+@require_POST
+@permissions.permission_required(permissions.can_manage_users)
+def member_set_active(request, membership_id: int):
+    member = selectors.membership_get_for(agency=request.agency, membership_id=membership_id)
+    active = request.POST.get("active") == "1"
+    try:
+        services.membership_set_active(actor=request.membership, membership=member, active=active)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if active:
+            messages.success(request, _("%(name)s can sign in again.") % {"name": member})
+        else:
+            messages.success(request, _("%(name)s was deactivated.") % {"name": member})
+    return redirect("member_list", agency_slug=request.agency.slug)
+
+
+@require_POST
+@permissions.permission_required(permissions.can_manage_users)
+def member_resend_invitation(request, membership_id: int):
+    member = selectors.membership_get_for(agency=request.agency, membership_id=membership_id)
+    services.membership_send_invitation(actor=request.membership, membership=member)
+    messages.success(request, _("A new link was sent to %(email)s.") % {"email": member.user.email})
+    return redirect("member_list", agency_slug=request.agency.slug)
+
+
+# --- brands and stores ----------------------------------------------------------------------
+
+
+@permissions.staff_required
+def brand_list(request):
+    search = request.GET.get("q", "").strip()
+    brands = selectors.brand_list(agency=request.agency, search=search)
+    template = "agency/_brand_rows.html" if request.htmx else "agency/brand_list.html"
+    return render(request, template, {"brands": brands, "search": search})
+
+
+@permissions.permission_required(permissions.can_manage_brands)
+def brand_create(request):
+    form = BrandForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            brand = services.brand_create(actor=request.membership, **form.cleaned_data)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            return redirect("brand_detail", agency_slug=request.agency.slug, brand_id=brand.pk)
+    return render(request, "agency/brand_form.html", {"form": form})
+
+
+@permissions.staff_required
+def brand_detail(request, brand_id: int):
+    brand = selectors.brand_get_for(agency=request.agency, brand_id=brand_id)
+    return render(request, "agency/brand_detail.html", {"brand": brand})
+
+
+@permissions.permission_required(permissions.can_manage_brands)
+def brand_edit(request, brand_id: int):
+    brand = selectors.brand_get_for(agency=request.agency, brand_id=brand_id)
+    form = BrandForm(request.POST or None, instance=brand)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.brand_update(actor=request.membership, brand=brand, **form.cleaned_data)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            return redirect("brand_detail", agency_slug=request.agency.slug, brand_id=brand.pk)
+    return render(request, "agency/brand_form.html", {"form": form, "brand": brand})
+
+
+@permissions.permission_required(permissions.can_manage_brands)
+def store_create(request, brand_id: int):
+    brand = selectors.brand_get_for(agency=request.agency, brand_id=brand_id)
+    form = StoreForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.store_create(actor=request.membership, brand=brand, **form.cleaned_data)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            return redirect("brand_detail", agency_slug=request.agency.slug, brand_id=brand.pk)
+    return render(request, "agency/store_form.html", {"form": form, "brand": brand})
+
+
+@permissions.permission_required(permissions.can_manage_brands)
+def store_edit(request, store_id: int):
+    store = selectors.store_get_for(agency=request.agency, store_id=store_id)
+    form = StoreForm(request.POST or None, instance=store)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.store_update(actor=request.membership, store=store, **form.cleaned_data)
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            return redirect(
+                "brand_detail", agency_slug=request.agency.slug, brand_id=store.brand_id
+            )
+    return render(
+        request, "agency/store_form.html", {"form": form, "brand": store.brand, "store": store}
+    )

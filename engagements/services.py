@@ -1,0 +1,214 @@
+"""Writes of the engagements app: creating and editing engagements, and moving their stage.
+
+`engagement_move_stage` is the only way an engagement's stage changes; it enforces the gates of
+`engagements.gates` and the engagement's scope, and records every move.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from agency import permissions
+from agency.models import Membership, Store
+from engagements.gates import closed_gates_for
+from engagements.lifecycle import STAGE_SERVICE, Service, Stage, stage_number
+from engagements.models import (
+    Engagement,
+    EngagementStatus,
+    EngagementTeamMember,
+    EngagementTransition,
+)
+
+
+class StageMoveRefused(ValidationError):
+    """The move breaks a rule of the lifecycle; the message says which, in the user's words."""
+
+
+def _validate_people(*, agency_id: int, account_manager: Membership, team: list[Membership]):
+    for member in [account_manager, *team]:
+        if member.agency_id != agency_id or not member.is_staff_member or not member.is_active:
+            raise ValidationError(
+                {"team" if member in team else "account_manager": _("Choose active agency staff.")}
+            )
+
+
+def _validate_scope(scope_services: list[str]) -> list[str]:
+    unknown = set(scope_services) - set(Service.values)
+    if unknown:
+        raise ValidationError({"scope_services": _("Unknown service.")})
+    if not scope_services:
+        raise ValidationError({"scope_services": _("Choose at least one service.")})
+    return [value for value in Service.values if value in scope_services]
+
+
+def _set_team(engagement: Engagement, team: Iterable[Membership]) -> None:
+    wanted = {member.pk: member for member in team if member.pk != engagement.account_manager_id}
+    EngagementTeamMember.objects.filter(engagement=engagement).exclude(
+        membership_id__in=wanted
+    ).delete()
+    existing = set(
+        EngagementTeamMember.objects.filter(engagement=engagement).values_list(
+            "membership_id", flat=True
+        )
+    )
+    for member_id, member in wanted.items():
+        if member_id not in existing:
+            EngagementTeamMember.objects.create(engagement=engagement, membership=member)
+
+
+@transaction.atomic
+def engagement_create(
+    *,
+    actor: Membership,
+    store: Store,
+    title: str,
+    goal: str,
+    scope_services: list[str],
+    start_date: datetime.date,
+    account_manager: Membership,
+    end_date: datetime.date | None = None,
+    goal_notes: str = "",
+    team: Iterable[Membership] = (),
+    internal_notes: str = "",
+    stage: str = Stage.DIAGNOSIS,
+    reason: str = "",
+) -> Engagement:
+    """Open an engagement on a store. It starts at diagnosis; `stage` lets onboarding code
+    (`seed_demo`, and later an import of engagements already under way) start later, recorded
+    in the timeline like any move."""
+    if not permissions.can_create_engagement(actor):
+        raise PermissionDenied
+    team = list(team)
+    _validate_people(agency_id=actor.agency_id, account_manager=account_manager, team=team)
+    if store.agency_id != actor.agency_id:
+        raise ValidationError({"store": _("Unknown store.")})
+    engagement = Engagement(
+        agency_id=actor.agency_id,
+        store=store,
+        title=title.strip(),
+        goal=goal,
+        goal_notes=goal_notes,
+        scope_services=_validate_scope(scope_services),
+        start_date=start_date,
+        end_date=end_date,
+        account_manager=account_manager,
+        internal_notes=internal_notes,
+        stage=stage,
+        created_by=actor.user,
+    )
+    engagement.full_clean(exclude=["agency", "team"])
+    engagement.save()
+    _set_team(engagement, team)
+    EngagementTransition.objects.create(
+        engagement=engagement, from_stage="", to_stage=stage, actor=actor.user, reason=reason
+    )
+    return engagement
+
+
+@transaction.atomic
+def engagement_update(
+    *,
+    actor: Membership,
+    engagement: Engagement,
+    title: str,
+    goal: str,
+    scope_services: list[str],
+    start_date: datetime.date,
+    account_manager: Membership,
+    end_date: datetime.date | None = None,
+    goal_notes: str = "",
+    team: Iterable[Membership] = (),
+    internal_notes: str = "",
+    status: str = EngagementStatus.ACTIVE,
+) -> Engagement:
+    """Edit what an engagement is; its stage moves only through `engagement_move_stage`."""
+    if not permissions.can_edit_engagement(actor, engagement):
+        raise PermissionDenied
+    team = list(team)
+    _validate_people(agency_id=actor.agency_id, account_manager=account_manager, team=team)
+    scope_services = _validate_scope(scope_services)
+    current_service = STAGE_SERVICE.get(Stage(engagement.stage))
+    if current_service is not None and current_service not in scope_services:
+        raise ValidationError(
+            {
+                "scope_services": _("The current stage (%(stage)s) must stay in scope.")
+                % {"stage": Stage(engagement.stage).label}
+            }
+        )
+    engagement.scope_services = scope_services
+    engagement.title = title.strip()
+    engagement.goal = goal
+    engagement.goal_notes = goal_notes
+    engagement.start_date = start_date
+    engagement.end_date = end_date
+    engagement.account_manager = account_manager
+    engagement.internal_notes = internal_notes
+    engagement.status = status
+    engagement.full_clean(exclude=["agency", "team"])
+    engagement.save()
+    _set_team(engagement, team)
+    return engagement
+
+
+@transaction.atomic
+def engagement_move_stage(
+    *,
+    actor: Membership,
+    engagement: Engagement,
+    to_stage: str,
+    reason: str = "",
+    expected_stage: str | None = None,
+) -> EngagementTransition:
+    """Move an engagement forward or back, enforcing the lifecycle, and record the move.
+
+    Rules: the actor may edit the engagement; the target is a known stage other than the current
+    one and inside the engagement's scope; every gate of the target stage is open (an approved
+    proposal from step 3 on; a published full review for step 8); a move back says why. The row
+    is locked so two people moving at once cannot both succeed; `expected_stage` (the stage the
+    user saw) turns a stale form into a clear refusal instead of a surprise.
+    """
+    if not permissions.can_move_stage(actor, engagement):
+        raise PermissionDenied
+    locked = Engagement.objects.select_for_update().get(pk=engagement.pk)
+    if expected_stage and locked.stage != expected_stage:
+        raise StageMoveRefused(
+            _("Someone moved this engagement to “%(stage)s” meanwhile; check and try again.")
+            % {"stage": Stage(locked.stage).label}
+        )
+    if to_stage not in Stage.values:
+        raise StageMoveRefused(_("Unknown stage “%(stage)s”.") % {"stage": to_stage})
+    if to_stage == locked.stage:
+        raise StageMoveRefused(_("The engagement is already at this stage."))
+    if not locked.stage_in_scope(to_stage):
+        raise StageMoveRefused(
+            _("“%(stage)s” is not in this engagement's scope.") % {"stage": Stage(to_stage).label}
+        )
+    reason = reason.strip()
+    moving_back = stage_number(to_stage) < stage_number(locked.stage)
+    if moving_back and not reason:
+        raise StageMoveRefused(_("Say why the engagement moves back."))
+    closed = closed_gates_for(locked, to_stage)
+    if closed:
+        raise StageMoveRefused(
+            _("“%(stage)s” waits for %(conditions)s.")
+            % {
+                "stage": Stage(to_stage).label,
+                "conditions": _(", ").join(str(gate.label) for gate in closed),
+            }
+        )
+    transition = EngagementTransition.objects.create(
+        engagement=locked,
+        from_stage=locked.stage,
+        to_stage=to_stage,
+        actor=actor.user,
+        reason=reason,
+    )
+    locked.stage = to_stage
+    locked.save(update_fields=["stage", "updated_at"])
+    engagement.stage = to_stage
+    return transition
