@@ -60,6 +60,8 @@ class BrandForm(forms.ModelForm):
 
 
 class StoreForm(forms.ModelForm):
+    url = forms.URLField(label=_("Store URL"), required=False, assume_scheme="https")
+
     class Meta:
         model = Store
         fields = ["name", "situation", "shop_id", "url"]

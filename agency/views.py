@@ -203,8 +203,8 @@ def member_edit(request, membership_id: int):
     return render(request, "agency/member_edit.html", {"form": form, "member": member})
 
 
-@require_POST
 @permissions.permission_required(permissions.can_manage_users)
+@require_POST
 def member_set_active(request, membership_id: int):
     member = selectors.membership_get_for(agency=request.agency, membership_id=membership_id)
     active = request.POST.get("active") == "1"
@@ -220,8 +220,8 @@ def member_set_active(request, membership_id: int):
     return redirect("member_list", agency_slug=request.agency.slug)
 
 
-@require_POST
 @permissions.permission_required(permissions.can_manage_users)
+@require_POST
 def member_resend_invitation(request, membership_id: int):
     member = selectors.membership_get_for(agency=request.agency, membership_id=membership_id)
     services.membership_send_invitation(actor=request.membership, membership=member)

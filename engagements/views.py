@@ -129,8 +129,8 @@ def engagement_edit(request, engagement_id: int):
     )
 
 
-@require_POST
 @permissions.staff_required
+@require_POST
 def engagement_move(request, engagement_id: int):
     """Move the stage; answers with the lifecycle panel (htmx) or a redirect to the page."""
     engagement = selectors.engagement_get_for(

@@ -1,0 +1,215 @@
+"""Test fixtures shared by every app: factories that return create-functions (Saleor style) and a
+small world of named users in two agencies (Zulip style):
+
+    demo agency:  demo_admin, demo_manager, demo_operator; Brand A (brand_a_owner, brand_a_viewer)
+                  and Brand B (brand_b_owner), each with a store and an engagement
+    rival agency: rival_manager, with its own brand, store and engagement
+
+Every fixture writes inside `agency_scope`, exactly as services do in a request.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+
+import pytest
+
+from agency.models import Agency, Brand, Membership, MembershipBrand, Role, Store, User
+from agency.tenancy import agency_scope
+from engagements.lifecycle import Service, Stage
+from engagements.models import Engagement, EngagementTransition, Goal
+
+PASSWORD = "correct-horse-battery"
+_sequence = itertools.count(1)
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium: Playwright cannot download its own browser on these machines."""
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def make_agency(db):
+    def make(slug: str | None = None, **fields) -> Agency:
+        number = next(_sequence)
+        return Agency.objects.create(
+            slug=slug or f"agency-{number}", name=fields.pop("name", f"Agency {number}"), **fields
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_member(db):
+    def make(agency: Agency, role: str = Role.ACCOUNT_MANAGER, *, email: str | None = None,
+             brands: list[Brand] = (), full_name: str = "", password: str = PASSWORD,
+             user: User | None = None) -> Membership:
+        if user is None:
+            email = email or f"person{next(_sequence)}@example.test"
+            user = User.objects.create_user(email=email, password=password, full_name=full_name)
+        with agency_scope(agency):
+            membership = Membership.objects.create(agency=agency, user=user, role=role)
+            for brand in brands:
+                MembershipBrand.objects.create(membership=membership, brand=brand)
+        return membership
+
+    return make
+
+
+@pytest.fixture
+def make_brand(db):
+    def make(agency: Agency, name: str | None = None) -> Brand:
+        with agency_scope(agency):
+            return Brand.objects.create(agency=agency, name=name or f"Brand {next(_sequence)}")
+
+    return make
+
+
+@pytest.fixture
+def make_store(db):
+    def make(brand: Brand, **fields) -> Store:
+        number = next(_sequence)
+        fields.setdefault("name", f"{brand.name} 旗舰店 {number}")
+        fields.setdefault("shop_id", str(100000000 + number))
+        with agency_scope(brand.agency_id):
+            return Store.objects.create(brand=brand, **fields)
+
+    return make
+
+
+@pytest.fixture
+def make_engagement(db):
+    def make(store: Store, manager: Membership, *, stage: str = Stage.DIAGNOSIS,
+             services: list[str] | None = None, **fields) -> Engagement:
+        fields.setdefault("title", f"Engagement {next(_sequence)}")
+        fields.setdefault("goal", Goal.GROWTH)
+        fields.setdefault("start_date", datetime.date(2026, 1, 1))
+        with agency_scope(store.agency_id):
+            engagement = Engagement.objects.create(
+                store=store, account_manager=manager, stage=stage,
+                scope_services=list(Service.values) if services is None else services, **fields,
+            )
+            EngagementTransition.objects.create(
+                engagement=engagement, from_stage="", to_stage=stage, actor=manager.user
+            )
+        return engagement
+
+    return make
+
+
+@pytest.fixture
+def demo_agency(make_agency):
+    return make_agency(slug="demo", name="Demo Agency")
+
+
+@pytest.fixture
+def rival_agency(make_agency):
+    return make_agency(slug="rival", name="Rival Agency")
+
+
+@pytest.fixture
+def brand_a(make_brand, demo_agency):
+    return make_brand(demo_agency, "Brand A")
+
+
+@pytest.fixture
+def brand_b(make_brand, demo_agency):
+    return make_brand(demo_agency, "Brand B")
+
+
+@pytest.fixture
+def rival_brand(make_brand, rival_agency):
+    return make_brand(rival_agency, "Rival Brand")
+
+
+@pytest.fixture
+def store_a(make_store, brand_a):
+    return make_store(brand_a, name="Brand A 旗舰店")
+
+
+@pytest.fixture
+def store_b(make_store, brand_b):
+    return make_store(brand_b, name="Brand B 官方旗舰店")
+
+
+@pytest.fixture
+def rival_store(make_store, rival_brand):
+    return make_store(rival_brand, name="Rival 旗舰店")
+
+
+@pytest.fixture
+def demo_admin(make_member, demo_agency):
+    return make_member(demo_agency, Role.ADMIN, email="admin@demo.test", full_name="Alice Admin")
+
+
+@pytest.fixture
+def demo_manager(make_member, demo_agency):
+    return make_member(
+        demo_agency, Role.ACCOUNT_MANAGER, email="manager@demo.test", full_name="Max Manager"
+    )
+
+
+@pytest.fixture
+def demo_operator(make_member, demo_agency):
+    return make_member(demo_agency, Role.OPERATOR, email="operator@demo.test")
+
+
+@pytest.fixture
+def rival_manager(make_member, rival_agency):
+    return make_member(rival_agency, Role.ADMIN, email="manager@rival.test")
+
+
+@pytest.fixture
+def brand_a_owner(make_member, demo_agency, brand_a):
+    return make_member(demo_agency, Role.BRAND_OWNER, email="owner@brand-a.test", brands=[brand_a])
+
+
+@pytest.fixture
+def brand_a_viewer(make_member, demo_agency, brand_a):
+    return make_member(
+        demo_agency, Role.BRAND_VIEWER, email="viewer@brand-a.test", brands=[brand_a]
+    )
+
+
+@pytest.fixture
+def brand_b_owner(make_member, demo_agency, brand_b):
+    return make_member(demo_agency, Role.BRAND_OWNER, email="owner@brand-b.test", brands=[brand_b])
+
+
+@pytest.fixture
+def engagement_a(make_engagement, store_a, demo_manager):
+    return make_engagement(
+        store_a, demo_manager, title="Brand A growth", internal_notes="SECRET-MARGIN-NOTE"
+    )
+
+
+@pytest.fixture
+def engagement_b(make_engagement, store_b, demo_manager):
+    return make_engagement(store_b, demo_manager, title="Brand B launch")
+
+
+@pytest.fixture
+def rival_engagement(make_engagement, rival_store, rival_manager):
+    return make_engagement(rival_store, rival_manager, title="Rival engagement")
+
+
+@pytest.fixture
+def client_for(client):
+    """Log a membership's user in on the test client and return the client."""
+
+    def login(membership: Membership):
+        client.force_login(membership.user)
+        return client
+
+    return login

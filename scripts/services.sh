@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Start the PostgreSQL and Redis that the tests and benchmarks use, installing them with apt-get
+# when missing (as root). Idempotent: what already runs is left alone. The last two lines printed
+# are the DATABASE_URL and REDIS_URL to use; `make services` writes them to .services.env too.
+#
+# The PostgreSQL cluster is a throwaway one (trust auth on 127.0.0.1, fsync off): for tests only.
+set -euo pipefail
+
+PG_PORT="${PORTAL_PG_PORT:-54329}"
+REDIS_PORT="${PORTAL_REDIS_PORT:-63799}"
+PG_DIR="${PORTAL_PG_DIR:-/tmp/portal-pg-$PG_PORT}"
+DB_NAME="portal"
+
+log() { printf 'services: %s\n' "$*" >&2; }
+
+apt_install() {
+  if [ "$(id -u)" != "0" ]; then
+    log "missing $*; install it (apt-get install $*) or run as root"; exit 1
+  fi
+  if [ -z "${APT_UPDATED:-}" ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2; APT_UPDATED=1
+  fi
+  log "installing $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}
+
+pg_bin() {
+  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+}
+
+if [ -z "$(pg_bin)" ] || [ ! -x "$(pg_bin)/initdb" ]; then apt_install postgresql; fi
+command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+PG_BIN="$(pg_bin)"
+
+if ! "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; then
+  if [ ! -s "$PG_DIR/PG_VERSION" ]; then
+    log "creating a PostgreSQL cluster in $PG_DIR"
+    mkdir -p "$PG_DIR"
+    if [ "$(id -u)" = "0" ]; then chown postgres:postgres "$PG_DIR"; RUN_AS=(su postgres -c); else RUN_AS=(bash -c); fi
+    "${RUN_AS[@]}" "$PG_BIN/initdb -D $PG_DIR -U postgres --auth=trust -E UTF8 --locale=C.UTF-8" >&2
+  else
+    if [ "$(id -u)" = "0" ]; then RUN_AS=(su postgres -c); else RUN_AS=(bash -c); fi
+  fi
+  log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+  "${RUN_AS[@]}" "$PG_BIN/pg_ctl -D $PG_DIR -l $PG_DIR/server.log -w -t 60 start -o '-p $PG_PORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200'" >&2
+fi
+if ! psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$DB_NAME'" | grep -q 1; then
+  psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE $DB_NAME" >&2
+fi
+
+if ! redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+  log "starting Redis on 127.0.0.1:$REDIS_PORT"
+  redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no \
+    --pidfile "/tmp/portal-redis-$REDIS_PORT.pid" --logfile "/tmp/portal-redis-$REDIS_PORT.log"
+  for _ in $(seq 1 50); do redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+fi
+
+echo "DATABASE_URL=postgres://postgres@127.0.0.1:$PG_PORT/$DB_NAME"
+echo "REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0"

@@ -1,0 +1,94 @@
+"""Cross-tenant isolation over every URL of the project (see tests/isolation.py)."""
+
+import pytest
+from django.core.files.base import ContentFile
+from django.http import HttpResponse
+from django.test import Client, override_settings
+from django.urls import path
+
+from agency.urls import urlpatterns as project_urlpatterns
+from engagements.models import Engagement
+from tests.images import png_bytes
+from tests.isolation import World, check_isolation, enumerate_routes
+
+
+@pytest.fixture
+def world(demo_admin, rival_manager, brand_a_owner, brand_b_owner, engagement_a, store_a, brand_a):
+    # Every page must exist for the agency's own admin, the logo included.
+    demo_admin.agency.logo.save("logo.png", ContentFile(png_bytes()), save=True)
+
+    def logged_in(membership):
+        client = Client()
+        client.force_login(membership.user)
+        return client
+
+    return World(
+        demo_slug=demo_admin.agency.slug,
+        # Which Brand A object fills each URL argument. A new URL argument must be added here.
+        url_arguments={
+            "engagement_id": lambda: engagement_a.pk,
+            "brand_id": lambda: brand_a.pk,
+            "store_id": lambda: store_a.pk,
+            "membership_id": lambda: brand_a_owner.pk,
+            "kind": lambda: "brand",
+        },
+        owner_client=logged_in(demo_admin),
+        rival_client=logged_in(rival_manager),
+        brand_b_client=logged_in(brand_b_owner),
+        brand_a_markers=[engagement_a.title, store_a.name, "SECRET-MARGIN-NOTE"],
+    )
+
+
+def test_every_url_is_isolated_between_agencies_and_brands(world):
+    assert check_isolation(world) == []
+
+
+def test_the_check_covers_every_tenant_url():
+    routes = {route.name for route in enumerate_routes()}
+    # A few that must be there; the point is that nothing is listed by hand in the check itself.
+    assert {"engagements:list", "engagements:detail", "engagements:move", "brand_detail",
+            "member_edit", "agency_settings"} <= routes
+
+
+# --- the check itself must catch a view that forgets scoping -----------------------------------
+
+def leaky_tenant_view(request, engagement_id):
+    """Deliberately wrong: reads through the escape hatch instead of the scoped getter."""
+    engagement = Engagement.objects.unscoped().get(pk=engagement_id)
+    return HttpResponse(engagement.title)
+
+
+def leaky_global_view(request, engagement_id):
+    """Deliberately wrong: an object URL outside the tenant prefix, with no membership check."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=302, headers={"Location": "/accounts/login/"})
+    return HttpResponse(Engagement.objects.unscoped().get(pk=engagement_id).title)
+
+
+urlpatterns = [
+    path("<slug:agency_slug>/leak/<int:engagement_id>/", leaky_tenant_view, name="leak_tenant"),
+    path("leak/<int:engagement_id>/", leaky_global_view, name="leak_global"),
+    *project_urlpatterns,
+]
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_the_check_fails_when_a_view_forgets_scoping(world):
+    failures = check_isolation(world)
+    assert any("leak_tenant" in line and "Brand B user got 200" in line for line in failures)
+    assert any("leak_global" in line and "another agency got 200" in line for line in failures)
+    # ... and only the leaky views fail.
+    assert all("leak_" in line for line in failures)
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_the_check_fails_on_an_unmapped_url_argument(world):
+    world.url_arguments.pop("engagement_id")
+    failures = check_isolation(world)
+    assert any("no Brand A object for URL argument(s) engagement_id" in line for line in failures)
+
+
+def test_only_superusers_reach_the_admin(client, demo_admin, rival_manager):
+    client.force_login(demo_admin.user)
+    response = client.get("/admin/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
