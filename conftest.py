@@ -36,7 +36,11 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """Debian's Chromium: Playwright cannot download its own browser on these machines."""
-    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": CHROMIUM_ARGS,
+    }
 
 
 @pytest.fixture
@@ -52,9 +56,16 @@ def make_agency(db):
 
 @pytest.fixture
 def make_member(db):
-    def make(agency: Agency, role: str = Role.ACCOUNT_MANAGER, *, email: str | None = None,
-             brands: list[Brand] = (), full_name: str = "", password: str = PASSWORD,
-             user: User | None = None) -> Membership:
+    def make(
+        agency: Agency,
+        role: str = Role.ACCOUNT_MANAGER,
+        *,
+        email: str | None = None,
+        brands: list[Brand] = (),
+        full_name: str = "",
+        password: str = PASSWORD,
+        user: User | None = None,
+    ) -> Membership:
         if user is None:
             email = email or f"person{next(_sequence)}@example.test"
             user = User.objects.create_user(email=email, password=password, full_name=full_name)
@@ -90,15 +101,24 @@ def make_store(db):
 
 @pytest.fixture
 def make_engagement(db):
-    def make(store: Store, manager: Membership, *, stage: str = Stage.DIAGNOSIS,
-             services: list[str] | None = None, **fields) -> Engagement:
+    def make(
+        store: Store,
+        manager: Membership,
+        *,
+        stage: str = Stage.DIAGNOSIS,
+        services: list[str] | None = None,
+        **fields,
+    ) -> Engagement:
         fields.setdefault("title", f"Engagement {next(_sequence)}")
         fields.setdefault("goal", Goal.GROWTH)
         fields.setdefault("start_date", datetime.date(2026, 1, 1))
         with agency_scope(store.agency_id):
             engagement = Engagement.objects.create(
-                store=store, account_manager=manager, stage=stage,
-                scope_services=list(Service.values) if services is None else services, **fields,
+                store=store,
+                account_manager=manager,
+                stage=stage,
+                scope_services=list(Service.values) if services is None else services,
+                **fields,
             )
             EngagementTransition.objects.create(
                 engagement=engagement, from_stage="", to_stage=stage, actor=manager.user

@@ -93,6 +93,10 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
+    def get_by_natural_key(self, email: str) -> User:
+        """Sign-in ignores the case of the address, as people type it."""
+        return self.get(email__iexact=email.strip())
+
     def create_superuser(self, email: str, password: str | None = None, **fields) -> User:
         fields.setdefault("is_staff", True)
         fields.setdefault("is_superuser", True)

@@ -65,7 +65,12 @@ class Engagement(AgencyOwnedModel):
     )
     internal_notes = models.TextField(_("internal notes"), blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -143,7 +148,12 @@ class EngagementTransition(AgencyOwnedModel):
     )
     to_stage = models.CharField(_("to"), max_length=20, choices=Stage.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
     )
     reason = models.TextField(_("reason"), blank=True)
     created_at = models.DateTimeField(_("when"), auto_now_add=True)

@@ -68,7 +68,8 @@ def enumerate_routes(resolver: URLResolver | None = None) -> Iterator[Route]:
             elif isinstance(pattern, URLPattern):
                 if route.startswith("^"):
                     raise AssertionError(
-                        f"{prefix}{route}: regular-expression URLs cannot be enumerated; use path()."
+                        f"{prefix}{route}: regular-expression URLs cannot be enumerated; "
+                        "use path()."
                     )
                 yield Route(route=prefix + route, name=f"{namespace}{pattern.name or '?'}")
 

@@ -35,10 +35,28 @@ def worker_queue():
         "REDIS_URL": settings.REDIS_URL,
     }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "agency", "worker", "--loglevel=INFO",
-         "--concurrency=1", "--pool=prefork", "-Q", queue, "-n", f"{queue}@%h",
-         "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        env=env, cwd=settings.BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "agency",
+            "worker",
+            "--loglevel=INFO",
+            "--concurrency=1",
+            "--pool=prefork",
+            "-Q",
+            queue,
+            "-n",
+            f"{queue}@%h",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        env=env,
+        cwd=settings.BASE_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
     )
     eager = celery_app.conf.task_always_eager

@@ -46,11 +46,18 @@ def test_every_url_is_isolated_between_agencies_and_brands(world):
 def test_the_check_covers_every_tenant_url():
     routes = {route.name for route in enumerate_routes()}
     # A few that must be there; the point is that nothing is listed by hand in the check itself.
-    assert {"engagements:list", "engagements:detail", "engagements:move", "brand_detail",
-            "member_edit", "agency_settings"} <= routes
+    assert {
+        "engagements:list",
+        "engagements:detail",
+        "engagements:move",
+        "brand_detail",
+        "member_edit",
+        "agency_settings",
+    } <= routes
 
 
 # --- the check itself must catch a view that forgets scoping -----------------------------------
+
 
 def leaky_tenant_view(request, engagement_id):
     """Deliberately wrong: reads through the escape hatch instead of the scoped getter."""

@@ -1,0 +1,67 @@
+"""Real headless Chromium (Debian's), driven by Playwright, against the live test server."""
+
+import os
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from conftest import PASSWORD
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM (used by the fixtures and
+# the live server's setup in this process) refuses to run beside one unless told it is safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def sign_in(page, live_server, email):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit].primary")
+
+
+def test_a_brand_owner_sees_only_the_own_brands_engagements(
+    page, live_server, brand_a_owner, engagement_a, engagement_b
+):
+    sign_in(page, live_server, brand_a_owner.user.email)
+
+    page.wait_for_url(f"{live_server.url}/demo/")
+    table = page.locator("#engagement-table")
+    assert table.get_by_text(engagement_a.title).is_visible()
+    assert table.get_by_text(engagement_b.title).count() == 0
+    page.get_by_text(engagement_a.title).click()
+    page.wait_for_url(f"{live_server.url}/demo/engagements/{engagement_a.pk}/")
+    assert page.locator("[aria-current=step]").inner_text().strip().startswith("1")
+    assert page.get_by_text("SECRET-MARGIN-NOTE").count() == 0  # internal notes never shown
+    assert page.locator("form.move").count() == 0  # read-only
+
+
+def test_staff_filter_the_list_without_a_full_page_reload(
+    page, live_server, demo_manager, engagement_a, engagement_b
+):
+    sign_in(page, live_server, demo_manager.user.email)
+    page.wait_for_url(f"{live_server.url}/demo/")
+    page.evaluate("window.__notReloaded = true")
+
+    page.fill("input[name=q]", "Brand B")
+    page.wait_for_function(
+        "!document.querySelector('#engagement-table').innerText.includes('Brand A growth')"
+    )
+
+    table = page.locator("#engagement-table")
+    assert table.get_by_text(engagement_b.title).is_visible()
+    assert page.evaluate("window.__notReloaded") is True  # htmx swapped the table only
+    assert parse_qs(urlparse(page.url).query)["q"] == ["Brand B"]  # the filtered list's address
+
+
+def test_switching_to_english_is_remembered_for_the_user(page, live_server, demo_manager):
+    sign_in(page, live_server, demo_manager.user.email)
+    page.wait_for_url(f"{live_server.url}/demo/")
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+
+    page.get_by_role("button", name="English").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "en"
+    demo_manager.user.refresh_from_db()
+    assert demo_manager.user.language == "en"

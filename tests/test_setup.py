@@ -1,0 +1,102 @@
+"""Settings, the demo loader and the onboarding command, as an operator meets them."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+
+from agency.models import Agency, Membership, User
+from agency.tenancy import agency_scope
+from engagements.models import Engagement
+
+
+def run_python(code: str, **env) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=60,
+        check=False,
+    )
+
+
+def test_production_refuses_the_development_secret_key():
+    result = run_python(
+        "import django; django.setup()",
+        DJANGO_SETTINGS_MODULE="agency.settings.production",
+        SECRET_KEY="",
+    )
+    assert result.returncode != 0
+    assert "production refuses the development key" in result.stderr
+
+
+def test_production_starts_with_a_real_key():
+    result = run_python(
+        "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)",
+        DJANGO_SETTINGS_MODULE="agency.settings.production",
+        SECRET_KEY="k" * 50,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def test_the_embedded_default_needs_no_environment():
+    clean = {key: "" for key in ["DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"]}
+    result = run_python(
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.DEBUG, s.TIME_ZONE)",
+        DJANGO_SETTINGS_MODULE="agency.settings.dev",
+        **clean,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "True", "True", "Asia/Shanghai"]
+
+
+def test_seed_demo_is_idempotent_and_logs_in(db, settings, client):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    counts = (Agency.objects.count(), User.objects.count(), Engagement.objects.unscoped().count())
+    call_command("seed_demo")
+    assert (
+        Agency.objects.count(),
+        User.objects.count(),
+        Engagement.objects.unscoped().count(),
+    ) == counts
+    assert {a.slug for a in Agency.objects.all()} == {"demo", "rival"}
+    for email in [
+        "manager@demo.test",
+        "owner@brand-a.test",
+        "owner@brand-b.test",
+        "manager@rival.test",
+    ]:
+        assert client.login(username=email, password="demo12345"), email
+    demo = Agency.objects.get(slug="demo")
+    with agency_scope(demo):
+        assert len({e.stage for e in Engagement.objects.all()}) >= 3
+        assert set(Engagement.objects.values_list("store__brand__name", flat=True)) == {
+            "Brand A",
+            "Brand B",
+        }
+
+
+def test_seed_demo_refuses_without_debug(db, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("seed_demo")
+    assert not Agency.objects.exists()
+
+
+def test_create_agency_onboards_an_agency_and_its_admin(db, capsys):
+    call_command("create_agency", slug="acme", name="Acme", admin_email="Boss@Acme.cn")
+    link = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "/accounts/password/set/" in link
+    agency = Agency.objects.get(slug="acme")
+    with agency_scope(agency):
+        assert Membership.objects.get().user.email == "boss@acme.cn"
+    with pytest.raises(CommandError, match="reserved"):
+        call_command("create_agency", slug="admin", name="X", admin_email="x@x.test")
