@@ -13,8 +13,9 @@ if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 40:
 
 DEBUG = env_bool("DEBUG", False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+# Behind TLS (SITE_URL https://...) cookies are sent over HTTPS only; SECURE_COOKIES overrides.
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", SITE_URL.startswith("https://"))  # noqa: F405
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_TRUSTED_ORIGINS = [
     origin
     for origin in env_list("CSRF_TRUSTED_ORIGINS", SITE_URL)  # noqa: F405

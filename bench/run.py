@@ -1,0 +1,135 @@
+"""Benchmarks, printed as figures (never asserted in the suite). `make bench` runs this on the
+PostgreSQL that `make services` starts, in a database of its own (portal_bench).
+
+Figures now: the cost of the engagement list, the page every user opens first, with an agency of
+ENGAGEMENTS engagements among AGENCIES agencies, for staff and for a brand user (whose scope adds a
+brand filter), as median milliseconds per request and SQL queries per request. Later issues add
+their own figures (ingestion rows/s, brief rendering) here.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+AGENCIES = 20
+BRANDS_PER_AGENCY = 25
+ENGAGEMENTS_PER_BRAND = 8
+REQUESTS = 30
+
+
+def bench_database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        sys.exit("make bench needs DATABASE_URL of a PostgreSQL server (make services prints one).")
+    return url.rsplit("/", 1)[0] + "/portal_bench"
+
+
+def recreate_database(url: str) -> None:
+    import psycopg2
+
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    connection = psycopg2.connect(admin_url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("DROP DATABASE IF EXISTS portal_bench")
+        cursor.execute("CREATE DATABASE portal_bench")
+    connection.close()
+
+
+def populate():
+    from agency.models import Agency, Brand, Membership, MembershipBrand, Role, Store, User
+    from agency.tenancy import agency_scope
+    from engagements.lifecycle import STAGE_ORDER, Service
+    from engagements.models import Engagement
+
+    start = datetime.date(2025, 1, 1)
+    staff_user = brand_user = None
+    for number in range(AGENCIES):
+        agency = Agency.objects.create(slug=f"bench-{number}", name=f"Bench {number}")
+        with agency_scope(agency):
+            user = User.objects.create_user(f"staff{number}@bench.test", "bench-password")
+            manager = Membership.objects.create(agency=agency, user=user, role=Role.ADMIN)
+            brands = Brand.objects.bulk_create(
+                Brand(agency=agency, name=f"Brand {b}") for b in range(BRANDS_PER_AGENCY)
+            )
+            stores = Store.objects.bulk_create(
+                Store(agency=agency, brand=brand, name=f"{brand.name} 旗舰店", shop_id=f"{number}{i}")
+                for i, brand in enumerate(brands)
+            )
+            Engagement.objects.bulk_create(
+                Engagement(
+                    agency=agency, store=store, title=f"{store.name} #{e}", goal="growth",
+                    scope_services=list(Service.values), start_date=start,
+                    account_manager=manager, stage=STAGE_ORDER[(e + i) % len(STAGE_ORDER)],
+                )
+                for i, store in enumerate(stores)
+                for e in range(ENGAGEMENTS_PER_BRAND)
+            )
+            owner = User.objects.create_user(f"owner{number}@bench.test", "bench-password")
+            owner_membership = Membership.objects.create(
+                agency=agency, user=owner, role=Role.BRAND_OWNER
+            )
+            MembershipBrand.objects.create(membership=owner_membership, brand=brands[0])
+        if number == 0:
+            staff_user, brand_user = user, owner
+    return staff_user, brand_user
+
+
+def measure(client, url: str) -> tuple[float, float]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    timings, queries = [], []
+    client.get(url)  # warm up
+    for _ in range(REQUESTS):
+        with CaptureQueriesContext(connection) as captured:
+            began = time.perf_counter()
+            response = client.get(url)
+            timings.append((time.perf_counter() - began) * 1000)
+        assert response.status_code == 200, response.status_code
+        queries.append(len(captured))
+    return statistics.median(timings), statistics.median(queries)
+
+
+def main() -> None:
+    url = bench_database_url()
+    recreate_database(url)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agency.settings.dev")
+    os.environ["DEBUG"] = "0"
+    os.environ["ALLOWED_HOSTS"] = "testserver"
+    warnings.filterwarnings("ignore", message="No directory at")  # no collectstatic for a bench
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.test import Client
+
+    call_command("migrate", verbosity=0)
+    began = time.perf_counter()
+    staff_user, brand_user = populate()
+    print(f"populated {AGENCIES} agencies x {BRANDS_PER_AGENCY * ENGAGEMENTS_PER_BRAND} "
+          f"engagements in {time.perf_counter() - began:.1f} s")
+    for label, user, path in [
+        ("engagement list, staff, page 1", staff_user, "/bench-0/"),
+        ("engagement list, staff, search", staff_user, "/bench-0/?q=Brand+1"),
+        ("engagement list, staff, stage filter", staff_user, "/bench-0/?stage=monitoring"),
+        ("engagement list, brand user", brand_user, "/bench-0/"),
+    ]:
+        client = Client()
+        client.force_login(user)
+        median_ms, median_queries = measure(client, path)
+        print(f"{label:42s} {median_ms:7.1f} ms median  {median_queries:4.0f} queries")
+
+
+if __name__ == "__main__":
+    main()
