@@ -62,14 +62,21 @@ def populate():
                 Brand(agency=agency, name=f"Brand {b}") for b in range(BRANDS_PER_AGENCY)
             )
             stores = Store.objects.bulk_create(
-                Store(agency=agency, brand=brand, name=f"{brand.name} 旗舰店", shop_id=f"{number}{i}")
+                Store(
+                    agency=agency, brand=brand, name=f"{brand.name} 旗舰店", shop_id=f"{number}{i}"
+                )
                 for i, brand in enumerate(brands)
             )
             Engagement.objects.bulk_create(
                 Engagement(
-                    agency=agency, store=store, title=f"{store.name} #{e}", goal="growth",
-                    scope_services=list(Service.values), start_date=start,
-                    account_manager=manager, stage=STAGE_ORDER[(e + i) % len(STAGE_ORDER)],
+                    agency=agency,
+                    store=store,
+                    title=f"{store.name} #{e}",
+                    goal="growth",
+                    scope_services=list(Service.values),
+                    start_date=start,
+                    account_manager=manager,
+                    stage=STAGE_ORDER[(e + i) % len(STAGE_ORDER)],
                 )
                 for i, store in enumerate(stores)
                 for e in range(ENGAGEMENTS_PER_BRAND)
@@ -117,8 +124,10 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     began = time.perf_counter()
     staff_user, brand_user = populate()
-    print(f"populated {AGENCIES} agencies x {BRANDS_PER_AGENCY * ENGAGEMENTS_PER_BRAND} "
-          f"engagements in {time.perf_counter() - began:.1f} s")
+    print(
+        f"populated {AGENCIES} agencies x {BRANDS_PER_AGENCY * ENGAGEMENTS_PER_BRAND} "
+        f"engagements in {time.perf_counter() - began:.1f} s"
+    )
     for label, user, path in [
         ("engagement list, staff, page 1", staff_user, "/bench-0/"),
         ("engagement list, staff, search", staff_user, "/bench-0/?q=Brand+1"),
