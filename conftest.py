@@ -47,6 +47,7 @@ def browser_type_launch_args(browser_type_launch_args):
 def make_agency(db):
     def make(slug: str | None = None, **fields) -> Agency:
         number = next(_sequence)
+        fields.setdefault("default_language", "en")  # tests read English; see settings.test
         return Agency.objects.create(
             slug=slug or f"agency-{number}", name=fields.pop("name", f"Agency {number}"), **fields
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from agency.models import Membership, Store
 from agency.tenancy import AgencyOwnedModel
@@ -19,9 +20,9 @@ class Goal(models.TextChoices):
 
 
 class EngagementStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
-    PAUSED = "paused", _("Paused")
-    ENDED = "ended", _("Ended")
+    ACTIVE = "active", pgettext_lazy("engagement status", "Active")
+    PAUSED = "paused", pgettext_lazy("engagement status", "Paused")
+    ENDED = "ended", pgettext_lazy("engagement status", "Ended")
 
 
 class Engagement(AgencyOwnedModel):

@@ -5,6 +5,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from agency.models import Agency
 from conftest import PASSWORD
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM (used by the fixtures and
@@ -56,9 +57,11 @@ def test_staff_filter_the_list_without_a_full_page_reload(
 
 
 def test_switching_to_english_is_remembered_for_the_user(page, live_server, demo_manager):
+    Agency.objects.filter(pk=demo_manager.agency_id).update(default_language="zh-hans")
     sign_in(page, live_server, demo_manager.user.email)
     page.wait_for_url(f"{live_server.url}/demo/")
     assert page.locator("html").get_attribute("lang") == "zh-hans"
+    assert page.get_by_role("heading", name="代运营项目").is_visible()
 
     page.get_by_role("button", name="English").click()
     page.wait_for_load_state()

@@ -25,3 +25,6 @@ MEDIA_ROOT = Path(os.environ.get("TEST_MEDIA_ROOT", BASE_DIR / ".test-media"))  
 # Ordinary tests run tasks in-process; tests/test_celery_worker.py switches to the real broker.
 CELERY_TASK_ALWAYS_EAGER = True
 ALLOWED_HOSTS = ["*"]
+# Tests read English unless they are about language (they set zh-hans themselves); the product's
+# default stays zh-hans (base.py), and the factories give agencies English as their default.
+LANGUAGE_CODE = "en"

@@ -33,8 +33,11 @@ def test_a_member_of_several_agencies_chooses(client, demo_manager, make_member,
 
 
 def test_the_language_choice_is_remembered_on_the_user(client, demo_manager):
+    Agency.objects.filter(pk=demo_manager.agency_id).update(default_language="zh-hans")
     client.force_login(demo_manager.user)
-    assert client.get("/demo/").headers["Content-Language"] == "zh-hans"
+    response = client.get("/demo/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.headers["Content-Language"] == "zh-hans"  # the agency's default
+    assert "代运营项目" in response.content.decode()
     client.post("/accounts/language/", {"language": "en", "next": "/demo/"})
     demo_manager.user.refresh_from_db()
     assert demo_manager.user.language == "en"
@@ -46,9 +49,16 @@ def test_the_language_choice_is_remembered_on_the_user(client, demo_manager):
 
 
 def test_without_a_choice_the_agency_default_language_applies(client, demo_manager):
-    Agency.objects.filter(pk=demo_manager.agency_id).update(default_language="en")
     client.force_login(demo_manager.user)
     assert client.get("/demo/", HTTP_ACCEPT_LANGUAGE="zh-CN").headers["Content-Language"] == "en"
+    Agency.objects.filter(pk=demo_manager.agency_id).update(default_language="zh-hans")
+    assert client.get("/demo/", HTTP_ACCEPT_LANGUAGE="en").headers["Content-Language"] == "zh-hans"
+
+
+def test_the_login_page_follows_the_browser_language(client):
+    response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
+    assert response.headers["Content-Language"] == "zh-hans"
+    assert "登录" in response.content.decode()
 
 
 def test_set_language_refuses_an_outside_redirect(client):
