@@ -41,8 +41,21 @@ if ! "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; then
   else
     if [ "$(id -u)" = "0" ]; then RUN_AS=(su postgres -c); else RUN_AS=(bash -c); fi
   fi
+  # A cluster killed hard (a stopped session, a crashed machine) leaves its postmaster.pid behind;
+  # once no process holds it, it is stale and PostgreSQL may be started again.
+  pid_file="$PG_DIR/postmaster.pid"
+  if [ -f "$pid_file" ] && ! kill -0 "$(head -n 1 "$pid_file")" 2>/dev/null; then
+    log "removing the stale $pid_file"; rm -f "$pid_file"
+  fi
   log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
-  "${RUN_AS[@]}" "$PG_BIN/pg_ctl -D $PG_DIR -l $PG_DIR/server.log -w -t 60 start -o '-p $PG_PORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200'" >&2
+  for attempt in 1 2 3; do
+    if "${RUN_AS[@]}" "$PG_BIN/pg_ctl -D $PG_DIR -l $PG_DIR/server.log -w -t 60 start -o '-p $PG_PORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200'" >&2; then
+      break
+    fi
+    [ "$attempt" = 3 ] && { tail -n 20 "$PG_DIR/server.log" >&2; exit 1; }
+    log "PostgreSQL did not start (attempt $attempt); retrying"; sleep 3
+    [ -f "$pid_file" ] && ! kill -0 "$(head -n 1 "$pid_file")" 2>/dev/null && rm -f "$pid_file"
+  done
 fi
 if ! psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$DB_NAME'" | grep -q 1; then
   psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE $DB_NAME" >&2
