@@ -3,6 +3,7 @@ its querysets are the explicit `.unscoped()` escape hatch of the tenant managers
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from agency.models import Agency, Brand, Membership, MembershipBrand, Store, User
@@ -16,6 +17,8 @@ def _unscoped(model):
 
 class AcrossAgenciesAdmin(admin.ModelAdmin):
     """Base admin for tenant models: every agency's rows, and unscoped choice lists."""
+
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser
