@@ -197,3 +197,12 @@ def test_healthz_reports_database_and_broker(client, settings):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
     response = client.get("/healthz")
     assert response.status_code == 503 and response.json()["broker"].startswith("error")
+
+
+def test_error_pages_speak_the_users_language_and_hint_nothing(client, settings, brand_b_owner):
+    settings.DEBUG = False
+    client.force_login(brand_b_owner.user)
+    response = client.get("/demo/brands/")
+    assert response.status_code == 404
+    assert "not yours to see" in response.content.decode()
+    assert client.get("/no-such-agency/").status_code == 404
