@@ -38,7 +38,7 @@ class StepView:
 
     stage: Stage
     number: int
-    state: str  # "done", "current", "upcoming" or "out_of_scope"
+    state: str  # "done", "current", "alongside", "upcoming" or "out_of_scope"
     in_scope: bool
     gates: list[tuple[Gate, bool]]
 
@@ -67,6 +67,8 @@ def engagement_stepper(*, engagement: Engagement) -> list[PhaseView]:
             gates.append((gate, gate_state[gate.key]))
         if not in_scope:
             state = "out_of_scope"
+        elif number != current and STAGE_PHASE[stage] == Phase.DURING == engagement.phase:
+            state = "alongside"  # steps 3 to 6 run side by side once execution has started
         elif number < current:
             state = "done"
         elif number == current:

@@ -195,6 +195,34 @@ def test_staff_edit_an_engagement_but_not_its_stage(client, demo_manager, engage
     )
 
 
+def test_during_execution_the_other_execution_steps_run_alongside(
+    client, demo_manager, make_engagement, store_a
+):
+    engagement = make_engagement(
+        store_a,
+        demo_manager,
+        stage=Stage.TRAFFIC,
+        services=[
+            "setup",
+            "traffic",
+            "monitoring",
+        ],
+    )
+    client.force_login(demo_manager.user)
+    response = client.get(f"/demo/engagements/{engagement.pk}/")
+    states = [step.state for phase in response.context["phases"] for step in phase.steps]
+    assert states == [
+        "done",
+        "done",
+        "alongside",
+        "current",
+        "out_of_scope",
+        "alongside",
+        "upcoming",
+        "upcoming",
+    ]
+
+
 def test_gate_labels_reflect_a_provided_check(client, demo_manager, engagement_a):
     gates.provide_gate_check("proposal_approved", lambda engagement: True)
     try:
