@@ -128,8 +128,9 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
 class AgencyOwnedModel(models.Model):
     """Base of every tenant-owned table: the row carries its agency itself, child rows included.
 
-    `tenant_parent` names the foreign key whose agency a child row copies on save, so a child can
-    never point into another agency than its parent's. `tenant_brand_path` is the lookup from this
+    `tenant_parent` names the foreign key whose agency a child row copies on save; every foreign
+    key to another tenant row (the parent and any other) must point into the row's own agency,
+    or the save raises `TenantMismatch`. `tenant_brand_path` is the lookup from this
     model to its brand (`"pk"` for Brand itself, `"store__brand"` for Engagement); a model without
     one is agency-level data that brand users never see through the default manager.
     """
@@ -149,23 +150,43 @@ class AgencyOwnedModel(models.Model):
         abstract = True
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.tenant_parent:
+        if self.tenant_parent and self.agency_id is None:
             parent = getattr(self, self.tenant_parent)
             if parent is not None:
-                if self.agency_id is None:
-                    self.agency_id = parent.agency_id
-                elif self.agency_id != parent.agency_id:
-                    raise TenantMismatch(
-                        f"{self._meta.label} of agency {self.agency_id} cannot belong to a "
-                        f"{self.tenant_parent} of agency {parent.agency_id}."
-                    )
+                self.agency_id = parent.agency_id
         scope = current_scope()
         if scope is not None and self.agency_id is not None and self.agency_id != scope.agency_id:
             raise TenantMismatch(
                 f"Refusing to write {self._meta.label} of agency {self.agency_id} while agency "
                 f"{scope.agency_id} is in scope."
             )
+        self._check_links_stay_in_agency()
         super().save(*args, **kwargs)
+
+    def _check_links_stay_in_agency(self) -> None:
+        """Every foreign key to another tenant row must point into this row's own agency."""
+        for field in self._meta.concrete_fields:
+            if not (
+                isinstance(field, models.ForeignKey)
+                and issubclass(field.related_model, AgencyOwnedModel)
+            ):
+                continue
+            target_id = getattr(self, field.attname)
+            if target_id is None:
+                continue
+            if field.is_cached(self):
+                target_agency_id = getattr(self, field.name).agency_id
+            else:
+                target_agency_id = (
+                    field.related_model._base_manager.filter(pk=target_id)
+                    .values_list("agency_id", flat=True)
+                    .first()
+                )
+            if target_agency_id != self.agency_id:
+                raise TenantMismatch(
+                    f"{self._meta.label} of agency {self.agency_id} cannot point through "
+                    f"{field.name} to a row of agency {target_agency_id}."
+                )
 
 
 def tenant_task(**task_options: Any) -> Callable:
@@ -175,10 +196,12 @@ def tenant_task(**task_options: Any) -> Callable:
     take ids, never objects, and never trust a payload's agency beyond this one argument.
     """
     from celery import shared_task
+    from django.db import OperationalError
 
     defaults = {
         "acks_late": True,
-        "autoretry_for": (ConnectionError,),
+        # Network, SMTP (an OSError) and database outages are retried with backoff.
+        "autoretry_for": (OSError, OperationalError),
         "retry_backoff": True,
         "max_retries": 5,
     }

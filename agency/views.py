@@ -11,7 +11,13 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -204,9 +210,10 @@ def member_edit(request, membership_id: int):
 
 
 @permissions.permission_required(permissions.can_manage_users)
-@require_POST
 def member_set_active(request, membership_id: int):
     member = selectors.membership_get_for(agency=request.agency, membership_id=membership_id)
+    if request.method != "POST":  # after the lookup: a stranger's object is a 404, not a 405
+        return HttpResponseNotAllowed(["POST"])
     active = request.POST.get("active") == "1"
     try:
         services.membership_set_active(actor=request.membership, membership=member, active=active)
@@ -221,9 +228,10 @@ def member_set_active(request, membership_id: int):
 
 
 @permissions.permission_required(permissions.can_manage_users)
-@require_POST
 def member_resend_invitation(request, membership_id: int):
     member = selectors.membership_get_for(agency=request.agency, membership_id=membership_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     services.membership_send_invitation(actor=request.membership, membership=member)
     messages.success(request, _("A new link was sent to %(email)s.") % {"email": member.user.email})
     return redirect("member_list", agency_slug=request.agency.slug)

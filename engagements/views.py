@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
 
 from agency import permissions
 from agency import selectors as agency_selectors
@@ -130,12 +130,13 @@ def engagement_edit(request, engagement_id: int):
 
 
 @permissions.staff_required
-@require_POST
 def engagement_move(request, engagement_id: int):
     """Move the stage; answers with the lifecycle panel (htmx) or a redirect to the page."""
     engagement = selectors.engagement_get_for(
         membership=request.membership, engagement_id=engagement_id
     )
+    if request.method != "POST":  # after the lookup: a stranger's object is a 404, not a 405
+        return HttpResponseNotAllowed(["POST"])
     if not permissions.can_move_stage(request.membership, engagement):
         raise PermissionDenied
     form = StageMoveForm(request.POST)

@@ -1,13 +1,15 @@
 """The cross-tenant isolation check, run over every URL pattern the resolver knows.
 
 URLs are enumerated from the resolver, not listed by hand, so a new page is covered the day it is
-added. Each URL argument is filled from `URL_ARGUMENTS` with an object of the demo agency that
-belongs to Brand A; an argument nobody has mapped yet fails the check, so whoever adds a new kind
-of URL argument has to say which Brand A object fills it. Then, for GET and POST:
+added. Each URL argument is filled from the world's `url_arguments` with an object of the demo
+agency that belongs to Brand A (or from `plain_arguments` when it names no object); an argument
+nobody has mapped yet fails the check, so whoever adds a new kind of URL argument has to say which
+Brand A object fills it. Then, for GET and POST:
 
 - an anonymous visitor is sent to the login page (tenant and object URLs);
 - a user of another agency gets 404 (on every tenant URL and every URL naming an object), and
-  sees no Brand A name on any other page;
+  sees no Brand A name on any other page; the other agency's admin also gets 404 when asking for
+  our objects under their own agency's address (where only the view's scoping can refuse);
 - a brand user of Brand B gets 404 on Brand A objects, and no Brand A name on any page;
 - the demo agency's admin does not get 404 (so the arguments really point at existing objects
   and a 404 above means "not yours", not "not found").
@@ -81,7 +83,9 @@ class World:
     """The objects and people the check uses (see conftest.py)."""
 
     demo_slug: str
-    url_arguments: dict[str, Callable[[], object]]
+    rival_slug: str  # the other agency, whose admin is rival_client
+    url_arguments: dict[str, Callable[[], object]]  # argument name -> id of a Brand A object
+    plain_arguments: dict[str, str]  # arguments that name no object (a kind, a format)
     owner_client: Client  # the demo agency's admin
     rival_client: Client  # a user of another agency
     brand_b_client: Client  # a brand user of Brand B in the demo agency
@@ -95,12 +99,12 @@ def check_isolation(world: World) -> list[str]:
     for route in enumerate_routes():
         if route.name.split(":")[-1] in PUBLIC_URL_NAMES:
             continue
-        values: dict[str, object] = {"agency_slug": world.demo_slug}
+        values: dict[str, object] = {"agency_slug": world.demo_slug, **world.plain_arguments}
         unknown = [name for name in route.arguments if name not in values | world.url_arguments]
         if unknown:
             failures.append(
                 f"{route.route} ({route.name}): no Brand A object for URL argument(s) "
-                f"{', '.join(unknown)}; add them to URL_ARGUMENTS in tests/test_isolation.py"
+                f"{', '.join(unknown)}; add them to the world in tests/test_isolation.py"
             )
             continue
         for name in route.arguments:
@@ -108,7 +112,7 @@ def check_isolation(world: World) -> list[str]:
                 values[name] = world.url_arguments[name]()
         url = route.url(values)
         tenant_url = "agency_slug" in route.arguments
-        object_arguments = [name for name in route.arguments if name != "agency_slug"]
+        object_arguments = [name for name in route.arguments if name in world.url_arguments]
         for method in ("get", "post"):
             label = f"{method.upper()} {url} ({route.name})"
             owner = getattr(world.owner_client, method)(url)
@@ -124,6 +128,16 @@ def check_isolation(world: World) -> list[str]:
                 failures.append(f"{label}: a user of another agency got {response.status_code}")
             elif response.status_code == 200:
                 failures.extend(_leaks(label, "a user of another agency", response, world))
+            if tenant_url and object_arguments:
+                # The other agency's admin, inside their own agency, asking for our objects:
+                # only the view's own scoping can refuse this, not the middleware.
+                own_url = route.url({**values, "agency_slug": world.rival_slug})
+                response = getattr(world.rival_client, method)(own_url)
+                if response.status_code != 404:
+                    failures.append(
+                        f"{method.upper()} {own_url} ({route.name}): another agency's admin got "
+                        f"{response.status_code} for our object in their own agency"
+                    )
             response = getattr(world.brand_b_client, method)(url)
             if object_arguments and response.status_code != 404:
                 failures.append(

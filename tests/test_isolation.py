@@ -6,6 +6,8 @@ from django.http import HttpResponse
 from django.test import Client, override_settings
 from django.urls import path
 
+from agency.models import Brand
+from agency.permissions import staff_required
 from agency.urls import urlpatterns as project_urlpatterns
 from engagements.models import Engagement
 from tests.images import png_bytes
@@ -24,18 +26,19 @@ def world(demo_admin, rival_manager, brand_a_owner, brand_b_owner, engagement_a,
 
     return World(
         demo_slug=demo_admin.agency.slug,
+        rival_slug=rival_manager.agency.slug,
         # Which Brand A object fills each URL argument. A new URL argument must be added here.
         url_arguments={
             "engagement_id": lambda: engagement_a.pk,
             "brand_id": lambda: brand_a.pk,
             "store_id": lambda: store_a.pk,
             "membership_id": lambda: brand_a_owner.pk,
-            "kind": lambda: "brand",
         },
+        plain_arguments={"kind": "brand"},
         owner_client=logged_in(demo_admin),
         rival_client=logged_in(rival_manager),
         brand_b_client=logged_in(brand_b_owner),
-        brand_a_markers=[engagement_a.title, store_a.name, "SECRET-MARGIN-NOTE"],
+        brand_a_markers=[engagement_a.title, store_a.name, brand_a.name, "SECRET-MARGIN-NOTE"],
     )
 
 
@@ -65,6 +68,12 @@ def leaky_tenant_view(request, engagement_id):
     return HttpResponse(engagement.title)
 
 
+@staff_required
+def leaky_staff_view(request, brand_id):
+    """Deliberately wrong: a staff page that reads a brand through the escape hatch."""
+    return HttpResponse(Brand.objects.unscoped().get(pk=brand_id).name)
+
+
 def leaky_global_view(request, engagement_id):
     """Deliberately wrong: an object URL outside the tenant prefix, with no membership check."""
     if not request.user.is_authenticated:
@@ -74,6 +83,7 @@ def leaky_global_view(request, engagement_id):
 
 urlpatterns = [
     path("<slug:agency_slug>/leak/<int:engagement_id>/", leaky_tenant_view, name="leak_tenant"),
+    path("<slug:agency_slug>/leak-staff/<int:brand_id>/", leaky_staff_view, name="leak_staff"),
     path("leak/<int:engagement_id>/", leaky_global_view, name="leak_global"),
     *project_urlpatterns,
 ]
@@ -84,6 +94,9 @@ def test_the_check_fails_when_a_view_forgets_scoping(world):
     failures = check_isolation(world)
     assert any("leak_tenant" in line and "Brand B user got 200" in line for line in failures)
     assert any("leak_global" in line and "another agency got 200" in line for line in failures)
+    assert any(
+        "leak_staff" in line and "another agency's admin got 200" in line for line in failures
+    )
     # ... and only the leaky views fail.
     assert all("leak_" in line for line in failures)
 

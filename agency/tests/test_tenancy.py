@@ -100,6 +100,23 @@ def test_a_child_row_takes_its_parents_agency_and_refuses_another(brand_a, rival
             Store(brand=brand_a, agency=rival_agency, name="Wrong", shop_id="43").save()
 
 
+def test_no_foreign_key_may_point_into_another_agency(
+    engagement_a, rival_manager, demo_manager, rival_store
+):
+    from engagements.models import EngagementTeamMember
+
+    # Not even without a scope (the Django admin, an ops script).
+    engagement_a.account_manager = rival_manager
+    with pytest.raises(TenantMismatch):
+        engagement_a.save()
+    engagement_a.account_manager = demo_manager
+    engagement_a.store_id = rival_store.pk
+    with pytest.raises(TenantMismatch):
+        engagement_a.save()
+    with pytest.raises(TenantMismatch):
+        EngagementTeamMember(engagement=engagement_a, membership=rival_manager).save()
+
+
 def test_the_request_scope_does_not_outlive_the_request(client, demo_manager):
     client.force_login(demo_manager.user)
     assert client.get("/demo/").status_code == 200
