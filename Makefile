@@ -10,6 +10,9 @@ PORT ?= 8000
 .PHONY: install messages run services test lint bench worker beat clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
+	@# Debian's Python lacks ensurepip until python3-venv is installed.
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { [ "$$(id -u)" = 0 ] && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c requirements.lock ".[dev]"
@@ -37,6 +40,7 @@ lint: install
 test: install messages services
 	bash scripts/test_tools.sh
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	set -a && . ./.services.env && set +a && \
 	  DJANGO_SETTINGS_MODULE=agency.settings.test $(PY) manage.py makemigrations --check --dry-run && \
 	  $(BIN)/pytest $(PYTEST_ARGS)

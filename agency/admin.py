@@ -16,12 +16,29 @@ def _unscoped(model):
 
 
 class AcrossAgenciesAdmin(admin.ModelAdmin):
-    """Base admin for tenant models: every agency's rows, and unscoped choice lists."""
+    """Base admin for tenant models: every agency's rows, read-only.
+
+    Tenant rows are written only through the portal's services, which hold the business rules
+    (gates, roles, agency consistency); the admin is for looking across agencies. Agencies and
+    users stay editable (their own admins), and `create_agency` onboards an agency.
+    """
 
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     def get_queryset(self, request):
         return _unscoped(self.model)
@@ -78,9 +95,22 @@ class MembershipBrandInline(admin.TabularInline):
     def get_queryset(self, request):
         return _unscoped(self.model)
 
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Membership)
 class MembershipAdmin(AcrossAgenciesAdmin):
     list_display = ["user", "agency", "role", "is_active"]
     list_filter = ["agency", "role", "is_active"]
     search_fields = ["user__email", "user__full_name"]
+    inlines = [MembershipBrandInline]

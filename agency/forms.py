@@ -2,6 +2,7 @@
 __init__; a form that forgets fails closed (its default queryset has no scope)."""
 
 from django import forms
+from django.contrib.auth.forms import PasswordResetForm
 from django.utils.translation import gettext_lazy as _
 
 from agency.models import BRAND_ROLES, STAFF_ROLES, Agency, Brand, Role, Store, User
@@ -83,3 +84,11 @@ class AgencySettingsForm(forms.ModelForm):
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(choices=User._meta.get_field("language").choices[1:])
     next = forms.CharField(required=False)
+
+
+class PasswordForgotForm(PasswordResetForm):
+    """Also answers people invited but whose set-password link has expired (they have no usable
+    password yet, which Django's form would skip): they can ask for a fresh link themselves."""
+
+    def get_users(self, email):
+        return User.objects.filter(email__iexact=email.strip(), is_active=True)

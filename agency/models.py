@@ -138,6 +138,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     def display_name(self) -> str:
         return self.full_name or self.email
 
+    def save(self, *args, **kwargs) -> None:
+        # One address, one person, however it was typed: stored lower-case, so the unique index
+        # is case-insensitive in effect and sign-in (get_by_natural_key) finds exactly one user.
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
 
 class Role(models.TextChoices):
     ADMIN = "admin", _("Agency admin")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from agency.models import STAFF_ROLES, Agency, Brand, Membership, Store
+from agency.models import STAFF_ROLES, Agency, Brand, Membership, Role, Store
 
 
 def memberships_of_user(user) -> QuerySet[Membership]:
@@ -90,3 +90,8 @@ def staff_members(*, agency: Agency) -> QuerySet[Membership]:
         .select_related("user")
         .order_by("user__full_name", "user__email")
     )
+
+
+def account_manager_choices(*, agency: Agency) -> QuerySet[Membership]:
+    """Active admins and account managers: the people who may manage an engagement."""
+    return staff_members(agency=agency).filter(role__in=[Role.ADMIN, Role.ACCOUNT_MANAGER])

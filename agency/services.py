@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 
+from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
@@ -21,6 +27,7 @@ from agency.models import (
     MembershipBrand,
     Role,
     Store,
+    StoreSituation,
     User,
 )
 
@@ -80,7 +87,7 @@ def membership_invite(
         raise ValidationError({"role": _("Unknown role.")})
     _validate_role_and_brands(role=role, brands=brands)
     email = User.objects.normalize_email(email).strip().lower()
-    user = User.objects.filter(email=email).first()
+    user = User.objects.filter(email__iexact=email).first()
     if user is None:
         user = User.objects.create_user(email=email, full_name=full_name.strip())
     elif Membership.objects.unscoped().filter(agency_id=actor.agency_id, user=user).exists():
@@ -100,15 +107,51 @@ def membership_send_invitation(*, actor: Membership, membership: Membership) -> 
     transaction.on_commit(lambda: send_invitation.delay(agency_id, membership_id))
 
 
+def membership_invitation_deliver(*, membership: Membership) -> bool:
+    """E-mail the one-time set-password link in the member's language and stamp when it went
+    out. Called by the `send_invitation` task; a deactivated member gets nothing (False)."""
+    if not membership.is_active:
+        return False
+    agency, user = membership.agency, membership.user
+    with translation.override(user.language or agency.default_language):
+        context = {
+            "agency": agency,
+            "user": user,
+            "link": settings.SITE_URL + set_password_path(user),
+        }
+        subject = render_to_string("emails/invitation_subject.txt", context).strip()
+        body = render_to_string("emails/invitation.txt", context)
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    membership.invitation_sent_at = timezone.now()
+    membership.save(update_fields=["invitation_sent_at"])
+    return True
+
+
+def _manages_open_engagements(membership: Membership) -> bool:
+    return membership.managed_engagements.exclude(status="ended").exists()
+
+
 @transaction.atomic
 def membership_update(
     *, actor: Membership, membership: Membership, role: str, brands: Iterable[Brand] = ()
 ) -> Membership:
+    """Change a member's role (and a brand user's brands). Staff stay staff and brand users stay
+    brand users; an account manager of open engagements keeps a role that may manage them."""
     _require(permissions.can_manage_users(actor))
     brands = list(brands)
+    if role not in Role.values:
+        raise ValidationError({"role": _("Unknown role.")})
+    if (role in STAFF_ROLES) != membership.is_staff_member:
+        raise ValidationError(
+            {"role": _("Staff cannot become brand users or the other way round.")}
+        )
     _validate_role_and_brands(role=role, brands=brands)
     if membership.pk == actor.pk and role != Role.ADMIN:
         raise ValidationError({"role": _("You cannot take away your own admin role.")})
+    if role not in permissions.MANAGER_ROLES and _manages_open_engagements(membership):
+        raise ValidationError(
+            {"role": _("This person manages open engagements; hand them to someone else first.")}
+        )
     membership.role = role
     membership.save(update_fields=["role"])
     _set_membership_brands(membership, brands)
@@ -122,13 +165,21 @@ def membership_set_active(*, actor: Membership, membership: Membership, active: 
     if not active:
         if membership.pk == actor.pk:
             raise ValidationError(_("You cannot deactivate yourself."))
-        if membership.managed_engagements.filter(status="active").exists():
+        if _manages_open_engagements(membership):
             raise ValidationError(
-                _("This person manages active engagements; hand them to someone else first.")
+                _("This person manages open engagements; hand them to someone else first.")
             )
     membership.is_active = active
     membership.save(update_fields=["is_active"])
     return membership
+
+
+def _check_brand_name_free(*, name: str, brand: Brand | None = None) -> None:
+    others = Brand.objects.filter(name__iexact=name)
+    if brand is not None:
+        others = others.exclude(pk=brand.pk)
+    if others.exists():
+        raise ValidationError({"name": _("A brand with this name already exists.")})
 
 
 def brand_create(
@@ -139,63 +190,111 @@ def brand_create(
     contact_email: str = "",
     internal_notes: str = "",
 ) -> Brand:
+    """Add a client brand to the actor's agency; names are unique within the agency."""
     _require(permissions.can_manage_brands(actor))
     name = name.strip()
-    if Brand.objects.filter(name__iexact=name).exists():
-        raise ValidationError({"name": _("A brand with this name already exists.")})
-    return Brand.objects.create(
+    _check_brand_name_free(name=name)
+    brand = Brand(
         agency_id=actor.agency_id,
         name=name,
         contact_name=contact_name,
         contact_email=contact_email,
         internal_notes=internal_notes,
     )
-
-
-def brand_update(*, actor: Membership, brand: Brand, **fields) -> Brand:
-    _require(permissions.can_manage_brands(actor))
-    name = fields.get("name", brand.name).strip()
-    if Brand.objects.filter(name__iexact=name).exclude(pk=brand.pk).exists():
-        raise ValidationError({"name": _("A brand with this name already exists.")})
-    for field, value in fields.items():
-        setattr(brand, field, value)
-    brand.name = name
-    brand.full_clean()
+    brand.full_clean(exclude=["agency"])
     brand.save()
     return brand
 
 
-def _validate_shop_id(store: Store) -> None:
-    if store.shop_id and (
-        Store.objects.filter(shop_id=store.shop_id).exclude(pk=store.pk).exists()
-    ):
+def brand_update(
+    *,
+    actor: Membership,
+    brand: Brand,
+    name: str,
+    contact_name: str = "",
+    contact_email: str = "",
+    internal_notes: str = "",
+) -> Brand:
+    _require(permissions.can_manage_brands(actor))
+    name = name.strip()
+    _check_brand_name_free(name=name, brand=brand)
+    brand.name, brand.contact_name, brand.contact_email = name, contact_name, contact_email
+    brand.internal_notes = internal_notes
+    brand.full_clean(exclude=["agency"])
+    brand.save()
+    return brand
+
+
+def _store_save(store: Store) -> Store:
+    store.full_clean(exclude=["agency"])
+    if store.shop_id and Store.objects.filter(shop_id=store.shop_id).exclude(pk=store.pk).exists():
         raise ValidationError({"shop_id": _("Another store already has this shop id.")})
-
-
-def store_create(*, actor: Membership, brand: Brand, **fields) -> Store:
-    _require(permissions.can_manage_brands(actor))
-    store = Store(agency_id=actor.agency_id, brand=brand, **fields)
-    store.full_clean(exclude=["agency"])
-    _validate_shop_id(store)
     store.save()
     return store
 
 
-def store_update(*, actor: Membership, store: Store, **fields) -> Store:
+def store_create(
+    *,
+    actor: Membership,
+    brand: Brand,
+    name: str,
+    situation: str = StoreSituation.EXISTING,
+    shop_id: str = "",
+    url: str = "",
+) -> Store:
+    """Add a Tmall store to a brand: an existing store, or a new one to open (shop id later)."""
     _require(permissions.can_manage_brands(actor))
-    for field, value in fields.items():
-        setattr(store, field, value)
-    store.full_clean(exclude=["agency"])
-    _validate_shop_id(store)
-    store.save()
-    return store
+    return _store_save(
+        Store(
+            agency_id=actor.agency_id,
+            brand=brand,
+            name=name.strip(),
+            situation=situation,
+            shop_id=shop_id.strip(),
+            url=url,
+        )
+    )
 
 
-def agency_update_settings(*, actor: Membership, agency: Agency, **fields) -> Agency:
+def store_update(
+    *,
+    actor: Membership,
+    store: Store,
+    name: str,
+    situation: str = StoreSituation.EXISTING,
+    shop_id: str = "",
+    url: str = "",
+) -> Store:
+    _require(permissions.can_manage_brands(actor))
+    store.name, store.situation, store.shop_id, store.url = (
+        name.strip(),
+        situation,
+        shop_id.strip(),
+        url,
+    )
+    return _store_save(store)
+
+
+def agency_update_settings(
+    *,
+    actor: Membership,
+    agency: Agency,
+    name: str,
+    primary_color: str,
+    time_zone: str,
+    default_language: str,
+    brief_hour: int,
+    logo: UploadedFile | Literal[False] | None = None,
+) -> Agency:
+    """Change the agency's settings. `logo`: a new file, False to remove it, None to keep it."""
     _require(permissions.can_edit_agency_settings(actor))
-    for field, value in fields.items():
-        setattr(agency, field, value)
-    agency.full_clean()
+    agency.name, agency.primary_color, agency.time_zone = name.strip(), primary_color, time_zone
+    agency.default_language, agency.brief_hour = default_language, brief_hour
+    agency.full_clean(exclude=["logo", "slug"])
+    if logo is False and agency.logo:
+        agency.logo.delete(save=False)
+    elif logo:
+        agency.logo = logo
     agency.save()
     return agency
 

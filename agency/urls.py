@@ -7,6 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from agency import views
+from agency.forms import PasswordForgotForm
 
 account_patterns = [
     path("login/", views.LoginView.as_view(), name="login"),
@@ -15,6 +16,7 @@ account_patterns = [
     path(
         "password/forgot/",
         auth_views.PasswordResetView.as_view(
+            form_class=PasswordForgotForm,
             template_name="account/password_forgot.html",
             email_template_name="emails/password_forgot.txt",
             subject_template_name="emails/password_forgot_subject.txt",

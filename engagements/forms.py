@@ -53,7 +53,7 @@ class EngagementForm(forms.Form):
         help_text=_("Never shown to the brand."),
     )
 
-    def __init__(self, *args, stores, staff, editing: Engagement | None = None, **kwargs):
+    def __init__(self, *args, stores, managers, staff, editing: Engagement | None = None, **kwargs):
         if editing is not None and "initial" not in kwargs:
             kwargs["initial"] = {
                 "title": editing.title,
@@ -71,7 +71,7 @@ class EngagementForm(forms.Form):
             }
         super().__init__(*args, **kwargs)
         self.fields["store"].queryset = stores
-        self.fields["account_manager"].queryset = staff
+        self.fields["account_manager"].queryset = managers
         self.fields["team"].queryset = staff
         self.fields["account_manager"].label_from_instance = lambda m: m.user.display_name
         self.fields["team"].label_from_instance = lambda m: m.user.display_name

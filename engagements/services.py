@@ -30,11 +30,17 @@ class StageMoveRefused(ValidationError):
 
 
 def _validate_people(*, agency_id: int, account_manager: Membership, team: list[Membership]):
-    for member in [account_manager, *team]:
+    if (
+        account_manager.agency_id != agency_id
+        or not account_manager.is_active
+        or account_manager.role not in permissions.MANAGER_ROLES
+    ):
+        raise ValidationError(
+            {"account_manager": _("Choose an active admin or account manager of the agency.")}
+        )
+    for member in team:
         if member.agency_id != agency_id or not member.is_staff_member or not member.is_active:
-            raise ValidationError(
-                {"team" if member in team else "account_manager": _("Choose active agency staff.")}
-            )
+            raise ValidationError({"team": _("Choose active agency staff.")})
 
 
 def _validate_scope(scope_services: list[str]) -> list[str]:
@@ -78,11 +84,17 @@ def engagement_create(
     stage: str = Stage.DIAGNOSIS,
     reason: str = "",
 ) -> Engagement:
-    """Open an engagement on a store. It starts at diagnosis; `stage` lets onboarding code
-    (`seed_demo`, and later an import of engagements already under way) start later, recorded
-    in the timeline like any move."""
+    """Open an engagement on a store, at diagnosis.
+
+    `stage` lets onboarding code (`seed_demo`, later an import of engagements already under way
+    when an agency joins the portal) open an engagement at a later step without the gates, which
+    it could not pass for work done before the portal; the step must be in scope, and the reason
+    is required and kept in the timeline. The engagement form always starts at diagnosis.
+    """
     if not permissions.can_create_engagement(actor):
         raise PermissionDenied
+    if stage != Stage.DIAGNOSIS and not reason.strip():
+        raise ValidationError({"stage": _("Say why the engagement starts at a later step.")})
     team = list(team)
     _validate_people(agency_id=actor.agency_id, account_manager=account_manager, team=team)
     if store.agency_id != actor.agency_id:
@@ -102,6 +114,13 @@ def engagement_create(
         created_by=actor.user,
     )
     engagement.full_clean(exclude=["agency", "team"])
+    if not engagement.stage_in_scope(stage):
+        raise ValidationError(
+            {
+                "stage": _("“%(stage)s” is not in this engagement's scope.")
+                % {"stage": Stage(stage).label}
+            }
+        )
     engagement.save()
     _set_team(engagement, team)
     EngagementTransition.objects.create(
@@ -175,6 +194,8 @@ def engagement_move_stage(
     if not permissions.can_move_stage(actor, engagement):
         raise PermissionDenied
     locked = Engagement.objects.select_for_update().get(pk=engagement.pk)
+    if locked.status == EngagementStatus.ENDED:
+        raise StageMoveRefused(_("The engagement has ended; reopen it before moving its stage."))
     if expected_stage and locked.stage != expected_stage:
         raise StageMoveRefused(
             _("Someone moved this engagement to “%(stage)s” meanwhile; check and try again.")

@@ -42,6 +42,7 @@ def engagement_create(request):
     form = EngagementForm(
         request.POST or None,
         stores=agency_selectors.store_list(agency=agency),
+        managers=agency_selectors.account_manager_choices(agency=agency),
         staff=agency_selectors.staff_members(agency=agency),
         initial={"account_manager": request.membership.pk},
     )
@@ -110,6 +111,7 @@ def engagement_edit(request, engagement_id: int):
     form = EngagementForm(
         request.POST or None,
         stores=agency_selectors.store_list(agency=agency),
+        managers=agency_selectors.account_manager_choices(agency=agency),
         staff=agency_selectors.staff_members(agency=agency),
         editing=engagement,
     )

@@ -8,8 +8,10 @@ import pytest
 from agency.models import Agency
 from conftest import PASSWORD
 
-# Playwright's sync API runs an event loop in this thread; Django's ORM (used by the fixtures and
-# the live server's setup in this process) refuses to run beside one unless told it is safe here.
+# Playwright's sync API runs an event loop in this thread; Django's ORM (the session's database
+# setup, the live server, the fixtures) refuses to run beside one unless told it is safe. It must
+# be set before the session fixtures run, so it holds for the whole test process; the portal has
+# no async code whose misuse this check would catch.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -93,7 +93,7 @@ def test_a_brand_of_another_agency_cannot_be_bound(in_demo, demo_admin, rival_br
 def test_deactivation_rules(in_demo, demo_admin, demo_manager, demo_operator, engagement_a):
     with pytest.raises(ValidationError, match="yourself"):
         services.membership_set_active(actor=demo_admin, membership=demo_admin, active=False)
-    with pytest.raises(ValidationError, match="manages active engagements"):
+    with pytest.raises(ValidationError, match="manages open engagements"):
         services.membership_set_active(actor=demo_admin, membership=demo_manager, active=False)
     services.membership_set_active(actor=demo_admin, membership=demo_operator, active=False)
     assert Membership.objects.get(pk=demo_operator.pk).is_active is False
@@ -131,14 +131,53 @@ def test_a_shop_id_is_digits(in_demo, demo_manager, brand_a):
 
 
 def test_agency_settings_are_validated(in_demo, demo_admin, demo_manager):
+    valid = dict(
+        name="Demo",
+        primary_color="#123456",
+        time_zone="Asia/Shanghai",
+        default_language="en",
+        brief_hour=9,
+    )
     with pytest.raises(PermissionDenied):
-        services.agency_update_settings(actor=demo_manager, agency=demo_admin.agency, name="X")
+        services.agency_update_settings(actor=demo_manager, agency=demo_admin.agency, **valid)
     with pytest.raises(ValidationError) as error:
         services.agency_update_settings(
             actor=demo_admin,
             agency=demo_admin.agency,
-            primary_color="red",
-            brief_hour=24,
-            time_zone="Mars/Olympus",
+            **{**valid, "primary_color": "red", "brief_hour": 24, "time_zone": "Mars/Olympus"},
         )
     assert {"primary_color", "brief_hour", "time_zone"} <= set(error.value.error_dict)
+
+
+def test_staff_stay_staff_and_managers_keep_a_managing_role(
+    in_demo, demo_admin, demo_manager, brand_a, engagement_a
+):
+    with pytest.raises(ValidationError, match="other way round"):
+        services.membership_update(
+            actor=demo_admin, membership=demo_manager, role=Role.BRAND_VIEWER, brands=[brand_a]
+        )
+    with pytest.raises(ValidationError, match="manages open engagements"):
+        services.membership_update(actor=demo_admin, membership=demo_manager, role=Role.ANALYST)
+    services.membership_update(actor=demo_admin, membership=demo_manager, role=Role.ADMIN)
+    assert Membership.objects.get(pk=demo_manager.pk).role == Role.ADMIN
+
+
+def test_one_address_is_one_person_however_it_is_typed(in_demo, demo_admin):
+    typed = User.objects.create_user(email="Bob@Example.TEST ")
+    assert typed.email == "bob@example.test"
+    membership = services.membership_invite(
+        actor=demo_admin, email="BOB@example.test", full_name="Bob", role=Role.ANALYST
+    )
+    assert membership.user_id == typed.pk
+    assert User.objects.filter(email__iexact="bob@example.test").count() == 1
+
+
+def test_an_invited_person_whose_link_expired_can_ask_for_a_new_one(client, demo_admin):
+    with agency_scope(demo_admin.agency):
+        membership = services.membership_invite(
+            actor=demo_admin, email="late@x.test", full_name="Late", role=Role.ANALYST
+        )
+    mail.outbox.clear()
+    client.post("/accounts/password/forgot/", {"email": "LATE@x.test"})
+    assert [message.to for message in mail.outbox] == [[membership.user.email]]
+    assert "/accounts/password/set/" in mail.outbox[0].body

@@ -206,3 +206,30 @@ def test_error_pages_speak_the_users_language_and_hint_nothing(client, settings,
     assert response.status_code == 404
     assert "not yours to see" in response.content.decode()
     assert client.get("/no-such-agency/").status_code == 404
+
+
+def test_an_admin_removes_the_logo(client, demo_admin):
+    client.force_login(demo_admin.user)
+    settings_form = {
+        "name": "Demo",
+        "primary_color": "#123456",
+        "time_zone": "Asia/Shanghai",
+        "default_language": "en",
+        "brief_hour": "9",
+    }
+    client.post(
+        "/demo/settings/",
+        {**settings_form, "logo": SimpleUploadedFile("l.png", png_bytes(), "image/png")},
+    )
+    assert client.get("/demo/logo/").status_code == 200
+    response = client.post("/demo/settings/", {**settings_form, "logo-clear": "on"})
+    assert response.status_code == 302
+    assert client.get("/demo/logo/").status_code == 404
+
+
+def test_the_admin_site_only_reads_tenant_rows(admin_client, engagement_a):
+    assert admin_client.get("/admin/agency/brand/add/").status_code == 403
+    response = admin_client.post(
+        f"/admin/engagements/engagement/{engagement_a.pk}/change/", {"title": "changed"}
+    )
+    assert response.status_code == 403

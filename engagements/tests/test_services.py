@@ -176,3 +176,46 @@ def test_the_current_stage_stays_in_scope(in_demo, demo_manager, engagement_a, o
             start_date=engagement_a.start_date,
             account_manager=demo_manager,
         )
+
+
+def test_onboarding_at_a_later_step_needs_a_reason_and_the_step_in_scope(
+    in_demo, demo_manager, store_a
+):
+    arguments = dict(
+        actor=demo_manager,
+        store=store_a,
+        title="Imported",
+        goal="growth",
+        scope_services=[Service.TRAFFIC],
+        start_date=datetime.date(2026, 3, 1),
+        account_manager=demo_manager,
+        stage=Stage.TRAFFIC,
+    )
+    with pytest.raises(ValidationError, match="later step"):
+        services.engagement_create(**arguments)
+    with pytest.raises(ValidationError, match="not in this engagement's scope"):
+        services.engagement_create(**{**arguments, "stage": Stage.SETUP, "reason": "imported"})
+    engagement = services.engagement_create(**{**arguments, "reason": "running since May"})
+    assert engagement.transitions.get().reason == "running since May"
+
+
+def test_only_admins_and_account_managers_manage_an_engagement(
+    in_demo, demo_manager, demo_operator, store_a
+):
+    with pytest.raises(ValidationError) as error:
+        services.engagement_create(
+            actor=demo_manager,
+            store=store_a,
+            title="X",
+            goal="growth",
+            scope_services=[Service.TRAFFIC],
+            start_date=datetime.date(2026, 3, 1),
+            account_manager=demo_operator,
+        )
+    assert "account_manager" in error.value.error_dict
+
+
+def test_an_ended_engagement_does_not_move(in_demo, demo_manager, engagement_a):
+    Engagement.objects.filter(pk=engagement_a.pk).update(status="ended")
+    with pytest.raises(ValidationError, match="ended"):
+        move(demo_manager, engagement_a, Stage.PROPOSAL)

@@ -151,7 +151,7 @@ class Command(BaseCommand):
             user, created = User.objects.get_or_create(
                 email=email, defaults={"full_name": full_name}
             )
-            if created or not user.check_password(DEMO_PASSWORD):
+            if created:  # a demo user who changed the password keeps it
                 user.set_password(DEMO_PASSWORD)
                 user.save()
             membership, _ = Membership.objects.get_or_create(
