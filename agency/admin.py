@@ -3,7 +3,6 @@ its querysets are the explicit `.unscoped()` escape hatch of the tenant managers
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from agency.models import Agency, Brand, Membership, MembershipBrand, Store, User
@@ -15,18 +14,16 @@ def _unscoped(model):
     return manager.unscoped() if isinstance(manager, TenantManager) else manager.all()
 
 
-class AcrossAgenciesAdmin(admin.ModelAdmin):
-    """Base admin for tenant models: every agency's rows, read-only.
+class ReadOnlyAcrossAgencies:
+    """Tenant rows in the admin: every agency's, for superusers, read-only.
 
     Tenant rows are written only through the portal's services, which hold the business rules
     (gates, roles, agency consistency); the admin is for looking across agencies. Agencies and
     users stay editable (their own admins), and `create_agency` onboards an agency.
     """
 
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_superuser
+    def get_queryset(self, request):
+        return _unscoped(self.model)
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_superuser
@@ -40,16 +37,10 @@ class AcrossAgenciesAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def get_queryset(self, request):
-        return _unscoped(self.model)
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        kwargs.setdefault("queryset", _unscoped(db_field.remote_field.model))
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        kwargs.setdefault("queryset", _unscoped(db_field.remote_field.model))
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+class AcrossAgenciesAdmin(ReadOnlyAcrossAgencies, admin.ModelAdmin):
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
 
 
 @admin.register(User)
@@ -88,24 +79,9 @@ class StoreAdmin(AcrossAgenciesAdmin):
     search_fields = ["name", "shop_id"]
 
 
-class MembershipBrandInline(admin.TabularInline):
+class MembershipBrandInline(ReadOnlyAcrossAgencies, admin.TabularInline):
     model = MembershipBrand
     extra = 0
-
-    def get_queryset(self, request):
-        return _unscoped(self.model)
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Membership)
