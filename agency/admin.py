@@ -3,6 +3,7 @@ its querysets are the explicit `.unscoped()` escape hatch of the tenant managers
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from agency.models import Agency, Brand, Membership, MembershipBrand, Store, User
@@ -39,6 +40,9 @@ class ReadOnlyAcrossAgencies:
 
 
 class AcrossAgenciesAdmin(ReadOnlyAcrossAgencies, admin.ModelAdmin):
+    # The read-only form still builds its fields once; Django 6's URL default, adopted now.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser
 
