@@ -70,3 +70,23 @@ def test_switching_to_english_is_remembered_for_the_user(page, live_server, demo
     assert page.locator("html").get_attribute("lang") == "en"
     demo_manager.user.refresh_from_db()
     assert demo_manager.user.language == "en"
+
+
+def test_staff_move_the_stage_and_the_timeline_updates_in_place(
+    page, live_server, demo_manager, engagement_a
+):
+    sign_in(page, live_server, demo_manager.user.email)
+    page.goto(f"{live_server.url}/demo/engagements/{engagement_a.pk}/")
+    page.evaluate("window.__notReloaded = true")
+
+    page.select_option("select[name=to_stage]", "proposal")
+    page.fill("textarea[name=reason]", "diagnosis report sent to the brand")
+    page.click("form.move button[type=submit]")
+
+    page.wait_for_selector("[aria-current=step] >> text=Custom proposal")
+    assert page.get_by_text("diagnosis report sent to the brand").is_visible()
+    assert page.evaluate("window.__notReloaded") is True
+
+    page.select_option("select[name=to_stage]", "setup")
+    page.click("form.move button[type=submit]")
+    page.wait_for_selector(".errors >> text=waits for an approved proposal")

@@ -232,3 +232,21 @@ def test_gate_labels_reflect_a_provided_check(client, demo_manager, engagement_a
         assert steps[2].waiting_for == []
     finally:
         gates._checks.pop("proposal_approved")
+
+
+def test_the_list_costs_the_same_queries_for_5_or_40_engagements(
+    client, demo_manager, make_engagement, store_a, store_b
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(demo_manager.user)
+    for _ in range(5):
+        make_engagement(store_a, demo_manager)
+    with CaptureQueriesContext(connection) as few:
+        client.get("/demo/")
+    for _ in range(35):
+        make_engagement(store_b, demo_manager)
+    with CaptureQueriesContext(connection) as many:
+        client.get("/demo/")
+    assert len(many) == len(few)  # no query per row
