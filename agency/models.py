@@ -201,6 +201,12 @@ class Store(AgencyOwnedModel):
         help_text=_("Empty until a new store is opened."),
     )
     url = models.URLField(_("store URL"), blank=True)
+    connector = models.CharField(
+        _("data connector"),
+        max_length=40,
+        blank=True,
+        help_text=_("Pulls daily figures automatically (the demo simulator: “demo”)."),
+    )
     situation = models.CharField(
         _("situation"),
         max_length=10,

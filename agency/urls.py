@@ -41,6 +41,7 @@ account_patterns = [
 
 tenant_patterns = [
     path("", include("engagements.urls")),
+    path("", include("execution.urls")),
     path("settings/", views.agency_settings, name="agency_settings"),
     path("logo/", views.agency_logo, name="agency_logo"),
     path("people/", views.member_list, name="member_list"),

@@ -1,10 +1,10 @@
 """Benchmarks, printed as figures (never asserted in the suite). `make bench` runs this on the
 PostgreSQL that `make services` starts, in a database of its own (portal_bench).
 
-Figures now: the cost of the engagement list, the page every user opens first, with an agency of
-ENGAGEMENTS engagements among AGENCIES agencies, for staff and for a brand user (whose scope adds a
-brand filter), as median milliseconds per request and SQL queries per request. Later issues add
-their own figures (ingestion rows/s, brief rendering) here.
+Every figure is printed as `name: value`, one a line. The engagement list (the page every user
+opens first, for an agency among AGENCIES with many engagements), for staff and for a brand user
+(whose scope adds a brand filter): median milliseconds and SQL queries per request. Metrics
+ingestion and the metric query: see bench/ingest.py.
 """
 
 from __future__ import annotations
@@ -125,19 +125,29 @@ def main() -> None:
     began = time.perf_counter()
     staff_user, brand_user = populate()
     print(
-        f"populated {AGENCIES} agencies x {BRANDS_PER_AGENCY * ENGAGEMENTS_PER_BRAND} "
-        f"engagements in {time.perf_counter() - began:.1f} s"
+        f"# populated {AGENCIES} agencies x {BRANDS_PER_AGENCY * ENGAGEMENTS_PER_BRAND} "
+        f"engagements in {time.perf_counter() - began:.1f} s",
+        flush=True,
     )
-    for label, user, path in [
-        ("engagement list, staff, page 1", staff_user, "/bench-0/"),
-        ("engagement list, staff, search", staff_user, "/bench-0/?q=Brand+1"),
-        ("engagement list, staff, stage filter", staff_user, "/bench-0/?stage=monitoring"),
-        ("engagement list, brand user", brand_user, "/bench-0/"),
+    for name, user, path in [
+        ("engagement_list_staff", staff_user, "/bench-0/"),
+        ("engagement_list_staff_search", staff_user, "/bench-0/?q=Brand+1"),
+        ("engagement_list_staff_stage", staff_user, "/bench-0/?stage=monitoring"),
+        ("engagement_list_brand_user", brand_user, "/bench-0/"),
     ]:
         client = Client()
         client.force_login(user)
         median_ms, median_queries = measure(client, path)
-        print(f"{label:42s} {median_ms:7.1f} ms median  {median_queries:4.0f} queries")
+        print_figure(f"{name}_ms", round(median_ms, 1))
+        print_figure(f"{name}_queries", int(median_queries))
+
+    from bench.ingest import run_ingestion_bench
+
+    run_ingestion_bench(print_figure)
+
+
+def print_figure(name: str, value) -> None:
+    print(f"{name}: {value}", flush=True)
 
 
 if __name__ == "__main__":

@@ -59,12 +59,14 @@ def worker_queue():
         stderr=subprocess.STDOUT,
         text=True,
     )
-    eager = celery_app.conf.task_always_eager
+    eager, default_queue = celery_app.conf.task_always_eager, celery_app.conf.task_default_queue
     celery_app.conf.task_always_eager = False
+    celery_app.conf.task_default_queue = queue  # what services queue goes to this worker
     try:
         yield queue, worker
     finally:
         celery_app.conf.task_always_eager = eager
+        celery_app.conf.task_default_queue = default_queue
         worker.terminate()
         try:
             worker.wait(timeout=20)
@@ -95,3 +97,35 @@ def test_a_real_worker_runs_a_task_and_its_effect_reaches_the_database(
     # The task ran in the worker's process, inside the membership's agency only.
     with agency_scope(demo_admin.agency_id):
         assert Membership.objects.get(pk=demo_admin.pk).invitation_sent_at is None
+
+
+def test_an_uploaded_export_is_ingested_by_the_real_worker(worker_queue, demo_manager, store_a):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from execution.metrics.ingestion import ingestion_upload
+    from execution.models import IngestionRun, StoreDayFact
+
+    _queue, worker = worker_queue
+    csv = (
+        "统计日期,访客数,支付金额,支付买家数\n"
+        '2026-09-01,"1,200","3,456.78",40\n'
+        "合计,1200,3456.78,40\n"
+    )
+    upload = SimpleUploadedFile("overview.csv", csv.encode("gb18030"), content_type="text/csv")
+    with agency_scope(demo_manager.agency_id):
+        run = ingestion_upload(
+            actor=demo_manager, store=store_a, file=upload, filename="overview.csv"
+        )
+    # transaction=True: on_commit fired at once and queued the task for the worker.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with agency_scope(demo_manager.agency_id):
+            run = IngestionRun.objects.get(pk=run.pk)
+        if run.is_finished or worker.poll() is not None:
+            break
+        time.sleep(0.25)
+    assert run.status == IngestionRun.Status.SUCCEEDED, (run.status, run.message, run.errors)
+    assert (run.rows_read, run.rows_written, run.rows_skipped) == (1, 1, 1)
+    with agency_scope(demo_manager.agency_id):
+        fact = StoreDayFact.objects.get(store=store_a)
+    assert (fact.visitors, str(fact.gmv), fact.run_id) == (1200, "3456.78", run.pk)

@@ -15,7 +15,25 @@ from tests.isolation import World, check_isolation, enumerate_routes
 
 
 @pytest.fixture
-def world(demo_admin, rival_manager, brand_a_owner, brand_b_owner, engagement_a, store_a, brand_a):
+def run_a(store_a):
+    from agency.tenancy import agency_scope
+    from execution.models import IngestionRun
+
+    with agency_scope(store_a.agency_id):
+        return IngestionRun.objects.create(
+            store=store_a,
+            source=IngestionRun.Source.UPLOAD,
+            filename="brand-a.csv",
+            status=IngestionRun.Status.FAILED,
+            errors=[{"row": 3, "column": "访客数", "value": "abc", "message": "not a number"}],
+            errors_total=1,
+        )
+
+
+@pytest.fixture
+def world(
+    demo_admin, rival_manager, brand_a_owner, brand_b_owner, engagement_a, store_a, brand_a, run_a
+):
     # Every page must exist for the agency's own admin, the logo included.
     demo_admin.agency.logo.save("logo.png", ContentFile(png_bytes()), save=True)
 
@@ -33,6 +51,7 @@ def world(demo_admin, rival_manager, brand_a_owner, brand_b_owner, engagement_a,
             "brand_id": lambda: brand_a.pk,
             "store_id": lambda: store_a.pk,
             "membership_id": lambda: brand_a_owner.pk,
+            "run_id": lambda: run_a.pk,
         },
         plain_arguments={"kind": "brand"},
         owner_client=logged_in(demo_admin),

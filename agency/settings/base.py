@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "agency",
     "engagements",
+    "execution",
 ]
 
 MIDDLEWARE = [
@@ -145,8 +146,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Later issues add their periodic jobs here (daily brief, reviews, demo data).
-CELERY_BEAT_SCHEDULE: dict = {}
+# Periodic jobs (later issues add the daily brief and the reviews).
+CELERY_BEAT_SCHEDULE: dict = {
+    "pull-connected-stores": {
+        "task": "execution.tasks.pull_connected_stores",
+        "schedule": 6 * 3600,  # four times a day; pulls overlap, so a missed run costs nothing
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
@@ -163,3 +169,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# Metrics ingestion: the largest upload accepted (an export of a year of products fits easily).
+INGEST_MAX_UPLOAD_MB = int(env_str("INGEST_MAX_UPLOAD_MB", "50"))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

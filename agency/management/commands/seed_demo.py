@@ -22,7 +22,10 @@ from agency.tenancy import agency_scope
 from engagements.lifecycle import Service, Stage
 from engagements.models import Engagement, Goal
 from engagements.services import engagement_create
+from execution.metrics.ingestion import ingestion_pull
+from execution.models import IngestionRun, StoreDayFact
 
+HISTORY_DAYS = 420  # more than a year: year-on-year comparisons and two 双11 peaks
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - the documented demo password
 
 AGENCIES = [
@@ -121,11 +124,27 @@ class Command(BaseCommand):
         for slug, agency in agencies.items():
             with agency_scope(agency):
                 self._seed_agency(slug, agency)
+                self._seed_metrics()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo loaded: agencies demo and rival; every password is {DEMO_PASSWORD}."
             )
         )
+
+    def _seed_metrics(self):
+        """HISTORY_DAYS of daily figures for every demo store, from the demo simulator (the
+        same connector the daily beat job pulls from), unless the store already has them."""
+        yesterday = datetime.date.today() - datetime.timedelta(days=1)
+        start = yesterday - datetime.timedelta(days=HISTORY_DAYS - 1)
+        for store in Store.objects.exclude(connector=""):
+            if StoreDayFact.objects.filter(store=store, date=yesterday).exists():
+                continue
+            runs = ingestion_pull(
+                store=store, connector_name=store.connector, start=start, end=yesterday
+            )
+            failed = [run for run in runs if run.status != IngestionRun.Status.SUCCEEDED]
+            if failed:
+                raise CommandError(f"Demo data for {store} failed: {failed[0].errors[:3]}")
 
     def _seed_agency(self, slug, agency):
         brands = {}
@@ -142,6 +161,7 @@ class Command(BaseCommand):
                     "name": store_name,
                     "url": url,
                     "situation": StoreSituation.EXISTING,
+                    "connector": "demo",
                 },
             )
         memberships = {}

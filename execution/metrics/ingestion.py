@@ -1,0 +1,279 @@
+"""Ingestion runs: an upload, a command-line file, a JSON push or a connector pull becomes a run;
+`ingestion_run_process` parses and writes it, all or nothing.
+
+Processing is idempotent and safe to repeat after a killed worker: the run row is locked while it
+is processed, a finished run is never processed again, and the facts of a run that did not finish
+were rolled back with its transaction.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile, File
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agency.models import Membership, Store
+from execution import permissions
+from execution.metrics.rows import rows_check
+from execution.metrics.schema import GRAINS, KIND_AD_TOOL, KIND_GRAIN, ReportKind
+from execution.metrics.writer import facts_replace
+from execution.models import IngestionRun
+
+ALLOWED_SUFFIXES = (".csv", ".xlsx", ".xls", ".zip")
+PUSH_FILENAME = "push.json"
+
+
+class _RunFailed(Exception):
+    """Raised inside the facts transaction to undo a run's writes."""
+
+
+def _checksum(file) -> str:
+    digest = hashlib.sha256()
+    file.seek(0)
+    for chunk in iter(lambda: file.read(1024 * 1024), b""):
+        digest.update(chunk)
+    file.seek(0)
+    return digest.hexdigest()
+
+
+def _check_upload(*, filename: str, size: int, limited: bool = True) -> None:
+    """The file's type by its name, and the upload size limit (not for the operator's command
+    line, which reads a file already on the server)."""
+    if not filename.lower().endswith(ALLOWED_SUFFIXES):
+        raise ValidationError(
+            {"file": _("“%(name)s” is not a CSV, XLSX, XLS or ZIP export.") % {"name": filename}}
+        )
+    limit = settings.INGEST_MAX_UPLOAD_MB * 1024 * 1024
+    if limited and size > limit:
+        raise ValidationError(
+            {
+                "file": _("“%(name)s” is %(size)s MB; the limit is %(limit)s MB.")
+                % {
+                    "name": filename,
+                    "size": round(size / 1024 / 1024, 1),
+                    "limit": settings.INGEST_MAX_UPLOAD_MB,
+                }
+            }
+        )
+
+
+def _check_kind(kind: str | None) -> str:
+    if kind and kind not in ReportKind.values:
+        raise ValidationError({"kind": _("Unknown report kind “%(kind)s”.") % {"kind": kind}})
+    return kind or ""
+
+
+def _queue(run: IngestionRun) -> None:
+    from execution.tasks import ingest_run
+
+    agency_id, run_id = run.agency_id, run.pk
+    transaction.on_commit(lambda: ingest_run.delay(agency_id, run_id))
+
+
+@transaction.atomic
+def ingestion_upload(
+    *, actor: Membership, store: Store, file: File, filename: str, kind: str | None = None
+) -> IngestionRun:
+    """Store an uploaded export and queue its run."""
+    if not permissions.can_ingest_metrics(actor):
+        raise PermissionDenied
+    _check_upload(filename=filename, size=file.size)
+    run = IngestionRun(
+        agency_id=store.agency_id,
+        store=store,
+        source=IngestionRun.Source.UPLOAD,
+        filename=Path(filename).name,
+        size=file.size,
+        checksum=_checksum(file),
+        kind=_check_kind(kind),
+        kind_override=bool(kind),
+        created_by=actor.user,
+    )
+    run.file.save(run.filename, file, save=False)
+    run.save()
+    _queue(run)
+    return run
+
+
+def ingestion_from_path(*, store: Store, path: Path, kind: str | None = None) -> IngestionRun:
+    """The command line's run: a file on disk, processed at once (see ingest_metrics)."""
+    with path.open("rb") as handle:
+        _check_upload(filename=path.name, size=path.stat().st_size, limited=False)
+        run = IngestionRun(
+            agency_id=store.agency_id,
+            store=store,
+            source=IngestionRun.Source.COMMAND,
+            filename=path.name,
+            size=path.stat().st_size,
+            checksum=_checksum(handle),
+            kind=_check_kind(kind),
+            kind_override=bool(kind),
+        )
+        run.file.save(path.name, File(handle), save=False)
+    run.save()
+    return ingestion_run_process(run=run)
+
+
+@transaction.atomic
+def ingestion_push(
+    *, actor: Membership | None, store: Store, grain: str, rows: list[Mapping]
+) -> IngestionRun:
+    """Queue a JSON push of rows for one store and grain (integrations)."""
+    if actor is not None and not permissions.can_ingest_metrics(actor):
+        raise PermissionDenied
+    if grain not in GRAINS:
+        raise ValidationError({"grain": _("Unknown grain “%(grain)s”.") % {"grain": grain}})
+    payload = json.dumps(rows, ensure_ascii=False, default=str).encode()
+    _check_upload(filename=PUSH_FILENAME.replace(".json", ".csv"), size=len(payload))
+    run = IngestionRun(
+        agency_id=store.agency_id,
+        store=store,
+        source=IngestionRun.Source.PUSH,
+        grain=grain,
+        filename=PUSH_FILENAME,
+        size=len(payload),
+        checksum=hashlib.sha256(payload).hexdigest(),
+        created_by=actor.user if actor else None,
+    )
+    run.file.save(PUSH_FILENAME, ContentFile(payload), save=False)
+    run.save()
+    _queue(run)
+    return run
+
+
+def ingestion_pull(
+    *, store: Store, connector_name: str, start: datetime.date, end: datetime.date
+) -> list[IngestionRun]:
+    """Pull a date range from a connector: one run per grain, processed at once."""
+    from execution.metrics.connectors import connector_get
+
+    connector = connector_get(connector_name)
+    runs = []
+    for grain, rows in connector.fetch(store=store, start=start, end=end).items():
+        run = IngestionRun.objects.create(
+            agency_id=store.agency_id,
+            store=store,
+            source=IngestionRun.Source.CONNECTOR,
+            grain=grain,
+            connector=connector_name,
+            filename=f"{connector_name} {start.isoformat()}..{end.isoformat()}",
+        )
+        runs.append(_process(run, lambda _run, rows=rows, grain=grain: _checked_rows(grain, rows)))
+    return runs
+
+
+def _checked_rows(grain: str, rows: Iterable[Mapping]):
+    checked = rows_check(grain, rows)
+    return grain, None, checked, [checked.frame]
+
+
+def _parsed_file(run: IngestionRun):
+    if run.source == IngestionRun.Source.PUSH:
+        with run.file.open("rb") as handle:
+            rows = json.load(handle)
+        if not isinstance(rows, list):
+            raise ValidationError(_("A push holds a list of rows."))
+        return _checked_rows(run.grain, rows)
+    from execution.metrics.parsing import parse_report
+
+    handle = run.file.open("rb")
+    report = parse_report(
+        handle, filename=run.filename, kind=run.kind if run.kind_override else None
+    )
+    return report.grain, report.kind, report, report.frames()
+
+
+def ingestion_run_process(*, run: IngestionRun) -> IngestionRun:
+    """Parse and write a queued run (upload, command or push); a finished run is left alone."""
+    return _process(run, _parsed_file)
+
+
+def _process(run: IngestionRun, read) -> IngestionRun:
+    # Show "running" at once (the browser polls), then work under the row lock: a second worker
+    # given the same run waits, then finds it finished.
+    IngestionRun.objects.filter(pk=run.pk, status=IngestionRun.Status.QUEUED).update(
+        status=IngestionRun.Status.RUNNING, started_at=timezone.now()
+    )
+    with transaction.atomic():
+        run = IngestionRun.objects.select_for_update().get(pk=run.pk)
+        if run.is_finished:
+            return run
+        run.rows_read = run.rows_written = run.rows_skipped = 0
+        run.errors, run.errors_total, run.message = [], 0, ""
+        try:
+            with transaction.atomic():
+                grain, kind, report, frames = read(run)
+                run.grain, run.kind = grain, kind or run.kind
+                run.ad_tool = KIND_AD_TOOL.get(kind, "") if kind else run.ad_tool
+                result = facts_replace(run=run, grain=grain, frames=frames)
+                run.rows_read, run.rows_skipped = (
+                    report.rows_read,
+                    getattr(report, "rows_skipped", 0),
+                )
+                run.unknown_columns = list(report.unknown_columns)
+                run.errors = [_error_dict(error) for error in report.errors][:1000]
+                run.errors_total = getattr(report, "errors_total", len(report.errors))
+                if run.errors_total:
+                    raise _RunFailed
+                run.rows_written = result.rows_written
+                run.date_start, run.date_end = result.date_range
+        except _RunFailed:
+            run.status = IngestionRun.Status.FAILED
+            run.message = _("%(count)s rows have errors; nothing was written.") % {
+                "count": run.errors_total
+            }
+        except IntegrityError:
+            run.status = IngestionRun.Status.FAILED
+            run.message = _(
+                "The file repeats a key (the same day and item twice); nothing was written."
+            )
+        except ValidationError as error:
+            run.status = IngestionRun.Status.FAILED
+            run.message = " ".join(error.messages)
+        except Exception as error:
+            from execution.metrics.parsing import ReportError
+
+            if not isinstance(error, ReportError):
+                raise
+            run.status = IngestionRun.Status.FAILED
+            run.message = str(error)
+        else:
+            run.status = IngestionRun.Status.SUCCEEDED
+        finally:
+            if run.file:
+                run.file.close()
+        if run.status == IngestionRun.Status.FAILED:
+            run.rows_written, run.date_start, run.date_end = 0, None, None
+        run.finished_at = timezone.now()
+        run.save()
+    return run
+
+
+def _error_dict(error) -> dict:
+    if isinstance(error, dict):
+        return error
+    return {
+        "row": error.row,
+        "column": error.column,
+        "value": error.value,
+        "message": str(error.message),
+    }
+
+
+__all__ = [
+    "KIND_GRAIN",
+    "ingestion_from_path",
+    "ingestion_pull",
+    "ingestion_push",
+    "ingestion_run_process",
+    "ingestion_upload",
+]

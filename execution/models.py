@@ -1,0 +1,223 @@
+"""Metric facts at four grains and the ingestion runs that write them (DESIGN.md, "Metrics").
+
+Facts hold counts and money only, never ratios: every ratio is computed from summed parts by
+`execution.metrics.query`. Each fact row carries its agency, its store and the run that wrote it
+(lineage); its natural key is unique. Facts are written in bulk by `execution.metrics.writer`
+(PostgreSQL COPY into a staging table, then one set-based replace), never row by row.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from agency.models import Store
+from agency.tenancy import AgencyOwnedModel
+from execution.metrics.schema import AdTool, Grain, ReportKind
+
+
+def ingestion_upload_path(run: IngestionRun, filename: str) -> str:
+    return f"ingestion/{run.agency_id}/{run.store_id}/{run.checksum[:16]}-{filename[-80:]}"
+
+
+class IngestionRun(AgencyOwnedModel):
+    """One upload, push or pull of metric rows for one store: what came in, what it became.
+
+    A run is all or nothing: it succeeds and replaces the facts its source wrote earlier for the
+    same store and dates (an ad report: only its own ad tool's), or it fails with its row errors
+    and writes nothing.
+    """
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", _("File upload")
+        COMMAND = "command", _("Command line")
+        PUSH = "push", _("JSON push")
+        CONNECTOR = "connector", _("Connector")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, related_name="ingestion_runs", verbose_name=_("store")
+    )
+    source = models.CharField(_("source"), max_length=12, choices=Source.choices)
+    kind = models.CharField(_("report kind"), max_length=20, choices=ReportKind.choices, blank=True)
+    kind_override = models.BooleanField(default=False)
+    grain = models.CharField(_("grain"), max_length=20, choices=Grain.choices, blank=True)
+    ad_tool = models.CharField(max_length=20, choices=AdTool.choices, blank=True)
+    connector = models.CharField(_("connector"), max_length=40, blank=True)
+    filename = models.CharField(_("file"), max_length=255, blank=True)
+    file = models.FileField(upload_to=ingestion_upload_path, blank=True, max_length=300)
+    size = models.BigIntegerField(_("size"), default=0)
+    checksum = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    rows_read = models.PositiveIntegerField(_("rows read"), default=0)
+    rows_written = models.PositiveIntegerField(_("rows written"), default=0)
+    rows_skipped = models.PositiveIntegerField(_("rows skipped"), default=0)
+    date_start = models.DateField(_("first date"), null=True, blank=True)
+    date_end = models.DateField(_("last date"), null=True, blank=True)
+    unknown_columns = models.JSONField(_("ignored columns"), default=list, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    errors = models.JSONField(_("row errors"), default=list, blank=True)
+    errors_total = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    tenant_parent = "store"
+    tenant_brand_path = "store__brand"
+
+    class Meta:
+        verbose_name = _("ingestion run")
+        verbose_name_plural = _("ingestion runs")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["agency", "store", "-created_at"], name="run_store_recent")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.filename or self.get_source_display()}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
+
+
+class FactBase(AgencyOwnedModel):
+    """Columns every fact row has. `run` and `store` carry no database-level foreign key
+    constraint: the writer sets both from the run it is writing, and per-row constraint checks
+    would cost a third of the bulk-load speed (docs/decisions.md)."""
+
+    store = models.ForeignKey(
+        Store, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    run = models.ForeignKey(
+        IngestionRun,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    date = models.DateField()
+
+    tenant_parent = "store"
+    tenant_brand_path = "store__brand"
+
+    class Meta:
+        abstract = True
+
+
+def count_field():
+    return models.BigIntegerField(null=True, blank=True)
+
+
+def money_field():
+    return models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+
+
+class StoreDayFact(FactBase):
+    """生意参谋 store overview: one row a store and day."""
+
+    visitors = count_field()
+    page_views = count_field()
+    paying_buyers = count_field()
+    paid_orders = count_field()
+    paid_units = count_field()
+    new_buyers = count_field()
+    repeat_buyers = count_field()
+    add_to_cart_users = count_field()
+    favorites = count_field()
+    bounced_visitors = count_field()
+    cs_first_reply_seconds_sum = count_field()
+    cs_sessions = count_field()
+    gmv = money_field()
+    refund_amount = money_field()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "store", "date"], name="store_day_key")
+        ]
+
+
+class StoreDaySourceFact(FactBase):
+    """生意参谋 traffic sources: one row a store, day and source."""
+
+    source = models.CharField(max_length=100)
+    visitors = count_field()
+    paying_buyers = count_field()
+    new_buyers = count_field()
+    add_to_cart_users = count_field()
+    gmv = money_field()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "store", "date", "source"], name="store_day_source_key"
+            )
+        ]
+
+
+class StoreDayProductFact(FactBase):
+    """生意参谋 product report: one row a store, day and product (item id)."""
+
+    item_id = models.CharField(max_length=40)
+    item_name = models.CharField(max_length=255, blank=True)
+    visitors = count_field()
+    page_views = count_field()
+    paying_buyers = count_field()
+    paid_orders = count_field()
+    paid_units = count_field()
+    add_to_cart_users = count_field()
+    favorites = count_field()
+    gmv = money_field()
+    refund_amount = money_field()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "store", "date", "item_id"], name="store_day_product_key"
+            )
+        ]
+
+
+class StoreDayAdFact(FactBase):
+    """Ad reports (直通车, 万相台, 引力魔方): one row a store, day, ad tool, campaign and, where
+    the report has one, product (item_id "" otherwise)."""
+
+    ad_tool = models.CharField(max_length=20, choices=AdTool.choices)
+    campaign = models.CharField(max_length=255)
+    item_id = models.CharField(max_length=40, blank=True, default="")
+    item_name = models.CharField(max_length=255, blank=True)
+    impressions = count_field()
+    clicks = count_field()
+    ad_orders = count_field()
+    ad_spend = money_field()
+    ad_gmv = money_field()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "store", "date", "ad_tool", "campaign", "item_id"],
+                name="store_day_ad_key",
+            )
+        ]
+
+
+FACT_MODELS: dict[str, type[FactBase]] = {
+    Grain.STORE_DAY: StoreDayFact,
+    Grain.STORE_DAY_SOURCE: StoreDaySourceFact,
+    Grain.STORE_DAY_PRODUCT: StoreDayProductFact,
+    Grain.STORE_DAY_AD: StoreDayAdFact,
+}

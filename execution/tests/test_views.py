@@ -1,0 +1,145 @@
+"""The data pages: upload an export, follow its run, download its errors; and every shared
+sample through the whole pipeline (command line, real PostgreSQL) against expected.json."""
+
+import csv
+import datetime
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+
+from agency.tenancy import agency_scope
+from execution.metrics.query import metrics_query
+from execution.models import IngestionRun
+
+SAMPLES = settings.BASE_DIR.parent / "shared" / "samples"
+
+
+def samples_folder() -> Path:
+    assert (SAMPLES / "expected.json").is_file(), (
+        f"The shared samples are missing: expected them in {SAMPLES} (shared/ beside the clone)."
+    )
+    return SAMPLES
+
+
+@pytest.fixture
+def upload(client, django_capture_on_commit_callbacks):
+    """POST a file to a store's data page; the queued task runs (eagerly) after commit."""
+
+    def post(store, name, content, **data):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(
+                f"/demo/stores/{store.pk}/data/",
+                {"file": SimpleUploadedFile(name, content), **data},
+            )
+
+    return post
+
+
+def test_staff_upload_an_export_and_see_its_run(client, upload, demo_operator, store_a):
+    client.force_login(demo_operator.user)
+    content = (samples_folder() / "zhitongche_2026-09_gbk.csv").read_bytes()
+    response = upload(store_a, "zhitongche_2026-09_gbk.csv", content)
+    assert response.status_code == 302
+    page = client.get(response["Location"])
+    run = page.context["run"]
+    assert run.status == IngestionRun.Status.SUCCEEDED
+    assert (run.kind, run.rows_written, run.rows_skipped) == ("zhitongche", 60, 1)
+    assert run.created_by == demo_operator.user and len(run.checksum) == 64
+    listing = client.get(f"/demo/stores/{store_a.pk}/data/").content.decode()
+    assert "zhitongche_2026-09_gbk.csv" in listing
+
+
+def test_a_failed_run_shows_and_exports_its_errors_safely(client, upload, demo_manager, store_a):
+    client.force_login(demo_manager.user)
+    content = "统计日期,访客数,支付金额\n2026-09-01,12,=HYPERLINK(1)\n2026-09-02,-3,1\n".encode()
+    response = upload(store_a, "overview.csv", content)
+    run_page = client.get(response["Location"])
+    run = run_page.context["run"]
+    assert run.status == IngestionRun.Status.FAILED
+    assert "=HYPERLINK(1)" in run_page.content.decode()  # shown as text, escaped
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get(f"/demo/data/runs/{run.pk}/errors.csv").content.decode("utf-8-sig")
+            )
+        )
+    )
+    assert rows[0] == ["row", "column", "value", "message"]
+    assert rows[1][:3] == ["2", "支付金额", "'=HYPERLINK(1)"]  # never a live formula
+    assert rows[2][:3] == ["3", "访客数", "'-3"]
+
+
+def test_htmx_polls_a_running_run_and_stops_when_it_finishes(client, demo_manager, store_a):
+    with agency_scope(store_a.agency_id):
+        run = IngestionRun.objects.create(store=store_a, source="upload", filename="x.csv")
+    client.force_login(demo_manager.user)
+    body = client.get(f"/demo/data/runs/{run.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert body.lstrip().startswith('<section id="run-status"') and 'hx-trigger="every 1s"' in body
+    IngestionRun.objects.unscoped().filter(pk=run.pk).update(status="succeeded")
+    body = client.get(f"/demo/data/runs/{run.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert "hx-trigger" not in body
+
+
+def test_uploads_are_refused_by_type_and_size_with_the_file_named(
+    client, upload, demo_manager, store_a, settings
+):
+    client.force_login(demo_manager.user)
+    response = upload(store_a, "photo.png", b"\x89PNG....")
+    assert "“photo.png” is not a CSV, XLSX, XLS or ZIP export." in response.content.decode()
+    settings.INGEST_MAX_UPLOAD_MB = 0
+    response = upload(store_a, "big.csv", b"a,b\n1,2\n")
+    assert "“big.csv” is" in response.content.decode() and "the limit is 0 MB" in (
+        response.content.decode()
+    )
+    assert IngestionRun.objects.unscoped().count() == 0
+
+
+def test_brand_users_do_not_reach_the_data_pages(client, brand_a_owner, store_a):
+    client.force_login(brand_a_owner.user)
+    assert client.get(f"/demo/stores/{store_a.pk}/data/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "store_overview_2026-09_utf8bom.csv",
+        "store_overview_2026-09-01_14_titled.xlsx",
+        "zhitongche_2026-09_gbk.csv",
+    ],
+)
+def test_every_shared_sample_gives_its_expected_totals(name, store_a, capsys):
+    expected = json.loads((samples_folder() / "expected.json").read_text())[name]
+    call_command("ingest_metrics", str(samples_folder() / name), "--store", str(store_a.pk))
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["status"] == "succeeded" and summary["errors"] == []
+    start, end = summary["date_range"]
+    with agency_scope(store_a.agency_id):
+        [total] = metrics_query(
+            store_ids=[store_a.pk],
+            start=datetime.date.fromisoformat(start),
+            end=datetime.date.fromisoformat(end),
+            grain="total",
+            metrics=list(expected["totals"]),
+        )
+    for metric, value in expected["totals"].items():
+        want = Decimal(value) if isinstance(value, str) else value
+        assert total[metric] == want, metric
+    assert summary["rows_written"] == expected.get("days", expected.get("rows"))
+
+
+def test_the_command_fails_with_status_1_and_the_errors(tmp_path, store_a, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("统计日期,访客数,支付金额\n2026-09-01,abc,1\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("ingest_metrics", str(bad), "--store", str(store_a.pk))
+    assert exit_info.value.code == 1
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["status"] == "failed"
+    assert summary["errors"][0]["row"] == 2 and summary["errors"][0]["column"] == "访客数"
+    assert summary["errors"][0]["value"] == "abc"
