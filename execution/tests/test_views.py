@@ -143,3 +143,64 @@ def test_the_command_fails_with_status_1_and_the_errors(tmp_path, store_a, capsy
     assert summary["status"] == "failed"
     assert summary["errors"][0]["row"] == 2 and summary["errors"][0]["column"] == "访客数"
     assert summary["errors"][0]["value"] == "abc"
+
+
+def ingest_file(path, store, capsys, kind=None):
+    arguments = [str(path), "--store", str(store.pk)] + (["--kind", kind] if kind else [])
+    call_command("ingest_metrics", *arguments)
+    return json.loads(capsys.readouterr().out)
+
+
+def test_the_same_file_twice_changes_nothing_and_a_corrected_file_corrects(
+    tmp_path, store_a, capsys
+):
+    from execution.models import StoreDayFact
+
+    sample = samples_folder() / "store_overview_2026-09_utf8bom.csv"
+    first = ingest_file(sample, store_a, capsys)
+    with agency_scope(store_a.agency_id):
+        before = sorted(StoreDayFact.objects.values_list("date", "visitors", "gmv"))
+    second = ingest_file(sample, store_a, capsys)
+    with agency_scope(store_a.agency_id):
+        after = sorted(StoreDayFact.objects.values_list("date", "visitors", "gmv", "run_id"))
+    assert [row[:3] for row in after] == before and len(after) == 30
+    assert {row[3] for row in after} == {second["run"]} != {first["run"]}
+
+    corrected = tmp_path / "overview_fix.csv"
+    corrected.write_text("统计日期,访客数,支付金额\n2026-09-02,7,8.00\n", encoding="utf-8")
+    ingest_file(corrected, store_a, capsys)
+    with agency_scope(store_a.agency_id):
+        fixed = StoreDayFact.objects.get(date=datetime.date(2026, 9, 2))
+        assert (fixed.visitors, fixed.gmv, fixed.paying_buyers) == (7, Decimal("8.00"), None)
+        assert StoreDayFact.objects.count() == 30
+
+
+def test_zhitongche_and_wanxiangtai_files_of_one_day_add_up(tmp_path, store_a, capsys):
+    zhitongche = tmp_path / "直通车_报表.csv"
+    zhitongche.write_text(
+        "日期,计划名称,展现量,点击量,花费(元),总成交金额,总成交笔数\n"
+        "2026-09-01,核心词,1000,50,100.00,400.00,4\n",
+        encoding="gb18030",
+    )
+    wanxiangtai = tmp_path / "万相台_商品报表.csv"
+    wanxiangtai.write_text(
+        "日期,计划名称,商品ID,商品名称,展现量,点击量,消耗,成交金额,成交笔数\n"
+        "2026-09-01,拉新,600000000001,好物,3000,30,50.00,100.00,1\n",
+        encoding="utf-8",
+    )
+    assert ingest_file(zhitongche, store_a, capsys)["kind"] == "zhitongche"
+    assert ingest_file(wanxiangtai, store_a, capsys)["kind"] == "wanxiangtai"
+    ingest_file(zhitongche, store_a, capsys)  # re-ingesting one tool leaves the other
+    with agency_scope(store_a.agency_id):
+        [day] = metrics_query(
+            store_ids=[store_a.pk],
+            start=datetime.date(2026, 9, 1),
+            end=datetime.date(2026, 9, 1),
+            grain="day",
+            metrics=["ad_spend", "ad_gmv", "roi"],
+        )
+    assert (day["ad_spend"], day["ad_gmv"], day["roi"]) == (
+        Decimal("150.00"),
+        Decimal("500.00"),
+        Decimal("3.333333"),
+    )
