@@ -14,6 +14,8 @@ import datetime
 import itertools
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from agency.models import Agency, Brand, Membership, MembershipBrand, Role, Store, User
 from agency.tenancy import agency_scope
@@ -41,6 +43,14 @@ def browser_type_launch_args(browser_type_launch_args):
         "executable_path": "/usr/bin/chromium",
         "args": CHROMIUM_ARGS,
     }
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """A request or task leaves its language active in the thread, as Django does; each test
+    starts again from the settings' language."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 import datetime
 
 from celery import shared_task
+from django.utils import translation
 
 from agency.models import Store
 from agency.tenancy import tenant_task
@@ -13,8 +14,12 @@ from execution.models import IngestionRun
 @tenant_task()
 def ingest_run(agency, run_id: int) -> None:
     """Process a queued ingestion run (idempotent: a finished run is left alone)."""
-    run = IngestionRun.objects.filter(pk=run_id).first()
-    if run is not None:
+    run = IngestionRun.objects.filter(pk=run_id).select_related("created_by").first()
+    if run is None:
+        return
+    # Messages are stored with the run: write them in the language of whoever asked for it.
+    language = (run.created_by and run.created_by.language) or agency.default_language
+    with translation.override(language):
         ingestion_run_process(run=run)
 
 

@@ -7,8 +7,10 @@ the chunk. On PostgreSQL a chunk is loaded with COPY straight into the fact tabl
 (SQLite, the embedded demo) with bulk_create. The caller raises inside the transaction to undo
 everything, so a failed run leaves no trace.
 
-Parsing and loading overlap: the frames are produced in a helper thread (pandas, no database)
-while this thread loads the previous chunk.
+Parsing and loading overlap: on PostgreSQL a helper thread parses each chunk and serializes it
+to COPY's CSV text (pandas and numpy, no database) while this thread loads the previous one.
+COPY gets each chunk in one block, so the loading thread holds the GIL only briefly: while the
+server works it waits with the GIL released, and the helper thread parses meanwhile.
 """
 
 from __future__ import annotations
@@ -19,13 +21,16 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from django.db import connection
+from django.utils import translation
 
 from execution.metrics.schema import GRAINS
 from execution.models import FACT_MODELS, IngestionRun
 
 _DONE = object()
+_STRING = np.dtypes.StringDType()
 TEXT_COLUMNS = {name for spec in GRAINS.values() for name in (*spec.key_fields, *spec.text_fields)}
 
 
@@ -39,14 +44,27 @@ class WriteResult:
         return (min(self.dates), max(self.dates)) if self.dates else (None, None)
 
 
-def _prefetched(frames: Iterable[pd.DataFrame], depth: int = 2) -> Iterator[pd.DataFrame]:
-    """Iterate frames produced by a helper thread, `depth` chunks ahead."""
+@dataclass
+class _Chunk:
+    """One frame made ready to load: its (date, ad tool) pairs and, for COPY, its CSV text."""
+
+    frame: pd.DataFrame
+    columns: list[str]
+    scope: set[tuple]
+    payload: bytes = b""
+
+
+def _prefetched(items: Iterable, depth: int = 2) -> Iterator:
+    """Iterate items produced by a helper thread, `depth` items ahead."""
     buffer: queue.Queue = queue.Queue(maxsize=depth)
+    # Row-error messages are written while parsing, in the helper thread: in the run's language.
+    language = translation.get_language()
 
     def produce():
         try:
-            for frame in frames:
-                buffer.put(frame)
+            with translation.override(language):
+                for item in items:
+                    buffer.put(item)
         except BaseException as error:  # re-raised in the consuming thread
             buffer.put(error)
         buffer.put(_DONE)
@@ -69,6 +87,33 @@ def _columns_for(grain: str, frame: pd.DataFrame) -> list[str]:
     return [column for column in wanted if column in frame.columns]
 
 
+def _days(dates: pd.Series) -> np.ndarray:
+    """A date column (datetime64 or date objects) as datetime64[D]."""
+    return pd.to_datetime(dates).to_numpy(dtype="datetime64[D]")
+
+
+def _chunks(grain: str, frames: Iterable[pd.DataFrame], copy_prefix: str | None):
+    """The non-empty frames as _Chunks; with `copy_prefix` (the run's constant CSV cells), each
+    with its COPY text."""
+    for frame in frames:
+        if frame.empty:
+            continue
+        columns = _columns_for(grain, frame)
+        days = _days(frame["date"])
+        if grain == "store_day_ad":
+            pairs = pd.DataFrame({"date": days, "tool": frame["ad_tool"].to_numpy(dtype=object)})
+            pairs = pairs.drop_duplicates()
+            scope = {
+                (day.date(), tool) for day, tool in zip(pairs["date"], pairs["tool"], strict=True)
+            }
+        else:
+            scope = {(day.date(), "") for day in pd.to_datetime(pd.unique(days))}
+        chunk = _Chunk(frame, columns, scope)
+        if copy_prefix is not None:
+            chunk.payload = _csv_payload(frame, columns, days, copy_prefix)
+        yield chunk
+
+
 def facts_replace(*, run: IngestionRun, grain: str, frames: Iterable[pd.DataFrame]) -> WriteResult:
     """Load a run's frames into the grain's fact table. Call inside `transaction.atomic()`."""
     model = FACT_MODELS[grain]
@@ -76,23 +121,19 @@ def facts_replace(*, run: IngestionRun, grain: str, frames: Iterable[pd.DataFram
     result = WriteResult()
     replaced: set[tuple] = set()  # (date, ad tool) already cleared of earlier runs' rows
     postgres = connection.vendor == "postgresql"
-    for frame in _prefetched(frames) if postgres else frames:
-        if frame.empty:
-            continue
-        columns = _columns_for(grain, frame)
-        frame_dates = pd.to_datetime(frame["date"]).dt.date
-        tools = frame["ad_tool"] if grain == "store_day_ad" else pd.Series("", index=frame.index)
-        scope = set(zip(frame_dates, tools, strict=True))
-        fresh = scope - replaced
+    prefix = f"{run.agency_id},{run.store_id},{run.pk}," if postgres else None
+    chunks = _chunks(grain, frames, prefix)
+    for chunk in _prefetched(chunks) if postgres else chunks:
+        fresh = chunk.scope - replaced
         if fresh:
             _delete_earlier(model, run, fresh)
         replaced |= fresh
-        result.dates |= set(frame_dates.unique())
+        result.dates |= {date for date, _tool in chunk.scope}
         if postgres:
-            _copy(table, run, frame, columns)
+            _copy(table, chunk)
         else:
-            _bulk_create(model, run, frame, columns)
-        result.rows_written += len(frame)
+            _bulk_create(model, run, chunk.frame, chunk.columns)
+        result.rows_written += len(chunk.frame)
     return result
 
 
@@ -112,24 +153,91 @@ def _delete_earlier(model, run: IngestionRun, scope: set[tuple]) -> None:
         stale._raw_delete(stale.db)
 
 
-def _copy(table: str, run: IngestionRun, frame: pd.DataFrame, columns: list[str]) -> None:
-    out = frame[columns].copy()
-    out["date"] = pd.to_datetime(out["date"]).dt.strftime("%Y-%m-%d")
-    out.insert(0, "run_id", run.pk)
-    out.insert(0, "store_id", run.store_id)
-    out.insert(0, "agency_id", run.agency_id)
-    buffer = io.StringIO()
-    out.to_csv(buffer, header=False, index=False, na_rep="")
-    buffer.seek(0)
-    column_list = ", ".join(f'"{column}"' for column in out.columns)
+_MARKS = (b",", b'"', b"\n", b"\r")  # a CSV cell holding one of these is quoted
+
+
+def _int_cells(values: np.ndarray, missing: np.ndarray) -> np.ndarray:
+    """Whole numbers as CSV cells, NUL where a narrower number leaves room (the payload drops
+    every NUL, wherever it is)."""
+    if values.size and values.min() < 0:
+        cells = values.astype("S20")
+    else:
+        width = len(str(int(values.max()))) if values.size else 1
+        powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+        digits = (values[:, None] // powers % 10 + ord("0")).astype(np.uint8)
+        leading = values[:, None] < powers  # the zeros before the first digit
+        leading[:, -1] = False
+        digits[leading] = 0
+        cells = digits.view(f"S{width}").ravel()
+    if missing.any():
+        cells = np.where(missing, b"", cells)
+    return cells
+
+
+def _quoted(text: str) -> str:
+    if any(mark in text for mark in (",", '"', "\n", "\r")):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _distinct_cells(values: np.ndarray) -> np.ndarray:
+    """Cells of any objects (text, Decimal, int; None or NA for a missing value), each distinct
+    value encoded once."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    encoded = [_quoted(str(value)).encode() for value in uniques] + [b""]
+    return np.array(encoded, dtype="S")[codes]  # code -1 (missing) takes the last, b""
+
+
+def _csv_cells(column: pd.Series, text: bool) -> np.ndarray:
+    """A column's CSV cells as a byte-string array: b"" for a missing value, a cell that holds a
+    comma, quote or line break quoted. Text repeats (names, ids), so it is encoded per distinct
+    value; numbers are formatted with numpy."""
+    missing = column.isna().to_numpy()
+    if pd.api.types.is_integer_dtype(column.dtype):
+        return _int_cells(column.to_numpy(dtype=np.int64, na_value=0), missing)
+    values = column.to_numpy(dtype=object)
+    if text:
+        return _distinct_cells(values)
+    try:  # amounts: plain ASCII strings, parsed and normalized already
+        cells = np.asarray(np.where(missing, "", values) if missing.any() else values, dtype="S")
+    except (UnicodeEncodeError, TypeError, ValueError):
+        return _distinct_cells(values)
+    if any(mark in cells.tobytes() for mark in _MARKS):
+        return _distinct_cells(values)
+    return cells
+
+
+def _csv_payload(frame: pd.DataFrame, columns: list[str], days: np.ndarray, prefix: str) -> bytes:
+    """The frame's rows as COPY CSV text, each line starting with `prefix` (agency, store, run).
+
+    Every column becomes a fixed-width byte matrix (cells padded with NUL); the matrices and the
+    separators are laid side by side, and the NUL padding is dropped from the result. NUL cannot
+    occur in text that PostgreSQL accepts, so nothing else is lost."""
+    rows = len(frame)
+    codes, uniques = pd.factorize(days)
+    dates = np.datetime_as_string(np.asarray(uniques), unit="D").astype("S")[codes]
+    cells = [dates] + [_csv_cells(frame[c], c in TEXT_COLUMNS) for c in columns[1:]]
+    comma = np.full((rows, 1), ord(","), dtype=np.uint8)
+    parts = [np.broadcast_to(np.frombuffer(prefix.encode(), dtype=np.uint8), (rows, len(prefix)))]
+    for cell in cells:
+        parts += [cell.view(np.uint8).reshape(rows, cell.itemsize), comma]
+    parts[-1] = np.full((rows, 1), ord("\n"), dtype=np.uint8)
+    matrix = np.concatenate(parts, axis=1)
+    return matrix[matrix != 0].tobytes()
+
+
+def _copy(table: str, chunk: _Chunk) -> None:
+    column_list = ", ".join(f'"{c}"' for c in ["agency_id", "store_id", "run_id", *chunk.columns])
     # Empty cells are NULL for numbers but "" for text keys and names (item_id "" = no product).
-    text = [c for c in columns if c in TEXT_COLUMNS]
+    text = [c for c in chunk.columns if c in TEXT_COLUMNS]
     options = "FORMAT csv, NULL ''"
     if text:
         options += ", FORCE_NOT_NULL (" + ", ".join(f'"{c}"' for c in text) + ")"
     with connection.cursor() as cursor:
         cursor.cursor.copy_expert(
-            f'COPY "{table}" ({column_list}) FROM STDIN WITH ({options})', buffer
+            f'COPY "{table}" ({column_list}) FROM STDIN WITH ({options})',
+            io.BytesIO(chunk.payload),
+            size=max(len(chunk.payload), 1 << 16),
         )
 
 

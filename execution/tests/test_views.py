@@ -204,3 +204,16 @@ def test_zhitongche_and_wanxiangtai_files_of_one_day_add_up(tmp_path, store_a, c
         Decimal("500.00"),
         Decimal("3.333333"),
     )
+
+
+def test_row_errors_are_written_in_the_uploaders_language(client, upload, demo_manager, store_a):
+    demo_manager.user.language = "zh-hans"
+    demo_manager.user.save()
+    client.force_login(demo_manager.user)
+    response = upload(
+        store_a, "overview.csv", "统计日期,访客数,支付金额\n2026-09-01,abc,1\n".encode()
+    )
+    run = client.get(response["Location"]).context["run"]
+    assert run.errors[0]["message"] != "not a number"
+    assert any("\u4e00" <= character <= "\u9fff" for character in run.errors[0]["message"])
+    assert "未写入任何数据" in run.message

@@ -31,6 +31,7 @@ from .values import (
     is_total,
     parse_rate,
     parse_seconds,
+    plain_counts,
     round_half_up,
     strings,
 )
@@ -200,6 +201,19 @@ def _recognise(filename: str, match: hdr.HeaderMatch, hint: str) -> str:
     )
 
 
+class _Texts(dict):
+    """The stripped texts (`strings`) of a chunk's raw columns, made when first asked for: a
+    column read by a fast path never needs them."""
+
+    def __init__(self, raw: dict[int, np.ndarray]):
+        super().__init__()
+        self.raw = raw
+
+    def __missing__(self, column: int) -> np.ndarray:
+        self[column] = strings(self.raw[column])
+        return self[column]
+
+
 class _ChunkConverter:
     """Turns chunks of cell texts into canonical frames, vectorized per column, and keeps what
     must outlive a chunk: the keys seen so far (as sorted 64-bit hashes with their rows)."""
@@ -229,14 +243,23 @@ class _ChunkConverter:
         mapped |= {c for c in (match.bounce_rate, match.reply_seconds) if c is not None}
         used = mapped | {0}  # the first cell may hold 合计 when the date cell is empty
         raw = {c: cells[c].to_numpy(dtype=object) for c in used}
-        text = {c: strings(raw[c]) for c in used}
+        text = _Texts(raw)
+        # Count columns of plain digits (the usual case) are read straight from their bytes.
+        plain = {
+            match.columns[name]: plain_counts(raw[match.columns[name]])
+            for name in self.counts
+            if match.has(name)
+        }
+        plain = {column: count for column, count in plain.items() if count is not None}
 
         problems: list[tuple[int, np.ndarray]] = []  # (column, problem code per row)
         dates, date_problems, totals = convert_dates(raw[self.date_column], text[self.date_column])
         problems.append((self.date_column, date_problems))
-        empty = np.ones(len(cells), dtype=bool)
-        for column in mapped - {self.date_column}:
-            empty &= np.strings.str_len(text[column]) == 0
+        empty = np.zeros(len(cells), dtype=bool)
+        if not plain:  # a plain count column has no empty cell, so no row is empty
+            empty = ~empty
+            for column in mapped - {self.date_column}:
+                empty &= np.strings.str_len(text[column]) == 0
         skipped = totals | (is_total(text[0]) if self.date_column != 0 else False)
         for name in self.dedup_keys:  # a per-day subtotal: 汇总 in the campaign or source cell
             skipped |= is_total(text[self.key_columns[name]])
@@ -265,7 +288,11 @@ class _ChunkConverter:
         for name in self.counts:
             if match.has(name):
                 column = match.columns[name]
-                count, missing, problem = convert_counts(raw[column], text[column])
+                if column in plain:
+                    count, missing = plain[column], np.zeros(len(cells), dtype=bool)
+                    problem = np.zeros(len(cells), dtype=np.int8)
+                else:
+                    count, missing, problem = convert_counts(raw[column], text[column])
                 values[name] = (count, missing)
                 problems.append((column, problem))
         for name in self.amounts:

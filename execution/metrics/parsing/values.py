@@ -271,6 +271,33 @@ def _distinct(cells: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, np.ndar
     return positions, codes, np.asarray(uniques, dtype=object)
 
 
+def plain_counts(cells: np.ndarray) -> np.ndarray | None:
+    """The int64 values of a count column when every cell is plain: 1 to 18 ASCII digits and
+    nothing else (no sign, space, comma or point); None otherwise, for `convert_counts`.
+
+    The cells are checked and read as a matrix of bytes, without a string per cell."""
+    try:
+        data = np.asarray(cells, dtype="S")
+    except (UnicodeEncodeError, TypeError, ValueError):
+        return None
+    width = data.dtype.itemsize
+    if not data.size or width > 18:
+        return None
+    matrix = data.view(np.uint8).reshape(data.size, width)
+    filled = matrix != 0
+    digit = (matrix >= ord("0")) & (matrix <= ord("9"))
+    # Digits first, then only NUL padding (an empty cell, or one with a NUL, is not plain).
+    if not (filled[:, 0].all() and (digit == filled).all()):
+        return None
+    if width > 1 and not (filled[:, 1:] <= filled[:, :-1]).all():
+        return None
+    values = np.zeros(data.size, dtype=np.int64)
+    for position in range(width):  # one digit place at a time, for every cell at once
+        digits = matrix[:, position].astype(np.int64) - ord("0")
+        values = np.where(filled[:, position], values * 10 + digits, values)
+    return values
+
+
 def convert_counts(cells: np.ndarray, text: np.ndarray):
     """(int64 values, missing mask, problem codes) of a count column.
 

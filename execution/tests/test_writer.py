@@ -1,0 +1,104 @@
+"""The bulk writer's own guarantees, on the real PostgreSQL: what COPY stores is exactly what the
+frames held (text with commas, quotes and line breaks; empty keys; missing counts; money to the
+cent), and the fast count path agrees with the general one."""
+
+import datetime
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pytest
+from django.db import transaction
+
+from agency.tenancy import agency_scope
+from execution.metrics.parsing.values import parse_count, plain_counts
+from execution.metrics.writer import facts_replace
+from execution.models import IngestionRun, StoreDayAdFact, StoreDayProductFact
+
+
+@pytest.fixture
+def run_for(store_a):
+    def make(grain, ad_tool=""):
+        with agency_scope(store_a.agency_id):
+            return IngestionRun.objects.create(
+                store=store_a, source="command", grain=grain, ad_tool=ad_tool
+            )
+
+    return make
+
+
+def test_copy_stores_exactly_what_the_frame_held(run_for, store_a):
+    run = run_for("store_day_product")
+    names = ["plain", "with, comma", 'with "quotes"', "two\nlines", "", "尾部空格 ", "=1+1"]
+    frame = pd.DataFrame(
+        {
+            "source_row": range(2, 2 + len(names)),
+            "date": pd.to_datetime(["2026-09-01"] * len(names)),
+            "item_id": [f"{600000000000 + i}" for i in range(len(names))],
+            "item_name": names,
+            "visitors": pd.array([0, 1, None, 123456789012345, 5, 6, 7], dtype="Int64"),
+            "gmv": ["0", "1234.5", pd.NA, "99999999999.99", "0.01", "7", "-0"],
+        }
+    )
+    with agency_scope(store_a.agency_id), transaction.atomic():
+        result = facts_replace(run=run, grain="store_day_product", frames=[frame])
+        stored = list(
+            StoreDayProductFact.objects.order_by("item_id").values_list(
+                "item_name", "visitors", "gmv", "run_id", "date"
+            )
+        )
+    assert result.rows_written == len(names)
+    assert [row[0] for row in stored] == names
+    assert [row[1] for row in stored] == [0, 1, None, 123456789012345, 5, 6, 7]
+    assert [row[2] for row in stored] == [
+        Decimal("0.00"),
+        Decimal("1234.50"),
+        None,
+        Decimal("99999999999.99"),
+        Decimal("0.01"),
+        Decimal("7.00"),
+        Decimal("0.00"),
+    ]
+    assert {row[3] for row in stored} == {run.pk}
+    assert {row[4] for row in stored} == {datetime.date(2026, 9, 1)}
+
+
+def test_an_empty_item_id_is_stored_as_empty_not_null(run_for, store_a):
+    run = run_for("store_day_ad", "zhitongche")
+    frame = pd.DataFrame(
+        {
+            "source_row": [2],
+            "date": pd.to_datetime(["2026-09-01"]),
+            "ad_tool": ["zhitongche"],
+            "campaign": ["核心词"],
+            "item_id": [""],
+            "item_name": [""],
+            "clicks": pd.array([3], dtype="Int64"),
+            "ad_spend": ["1.50"],
+        }
+    )
+    with agency_scope(store_a.agency_id), transaction.atomic():
+        facts_replace(run=run, grain="store_day_ad", frames=[frame])
+        fact = StoreDayAdFact.objects.get()
+    assert (fact.item_id, fact.item_name, fact.clicks, fact.ad_spend) == (
+        "",
+        "",
+        3,
+        Decimal("1.50"),
+    )
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [["0", "7", "000123", "999999999999999999"], ["12", "3"]],
+)
+def test_the_fast_count_path_reads_plain_digits_exactly(cells):
+    assert plain_counts(np.array(cells, dtype=object)).tolist() == [parse_count(c) for c in cells]
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [["1", ""], ["1", " 2"], ["1,234"], ["1.0"], ["-1"], ["١٢"], ["1234567890123456789"]],
+)
+def test_the_fast_count_path_declines_anything_not_plain(cells):
+    assert plain_counts(np.array(cells, dtype=object)) is None
