@@ -96,12 +96,23 @@ class IngestionRun(AgencyOwnedModel):
 
 
 class FactBase(AgencyOwnedModel):
-    """Columns every fact row has. `run` and `store` carry no database-level foreign key
-    constraint: the writer sets both from the run it is writing, and per-row constraint checks
-    would cost a third of the bulk-load speed (docs/decisions.md)."""
+    """Columns every fact row has. `agency`, `store` and `run` carry no database-level foreign
+    key constraint nor index of their own: the writer sets all three from the run it is writing,
+    per-row constraint checks and extra indexes would slow every bulk load, and the unique key
+    (agency, store, date, ...) serves every lookup (docs/decisions.md). Deleting an agency still
+    deletes its facts (Django's cascade); a store with runs cannot be deleted."""
 
+    # The unique key (agency, store, date, ...) serves every lookup: no separate indexes.
+    agency = models.ForeignKey(
+        "agency.Agency",
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+        editable=False,
+    )
     store = models.ForeignKey(
-        Store, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        Store, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
     run = models.ForeignKey(
         IngestionRun,

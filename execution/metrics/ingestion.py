@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile, File
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,6 +28,8 @@ from execution.metrics.rows import rows_check
 from execution.metrics.schema import GRAINS, KIND_AD_TOOL, KIND_GRAIN, ReportKind
 from execution.metrics.writer import facts_replace
 from execution.models import IngestionRun
+
+logger = logging.getLogger(__name__)
 
 ALLOWED_SUFFIXES = (".csv", ".xlsx", ".xls", ".zip")
 PUSH_FILENAME = "push.json"
@@ -197,9 +200,21 @@ def ingestion_run_process(*, run: IngestionRun) -> IngestionRun:
     return _process(run, _parsed_file)
 
 
+def _is_duplicate_key(error: Exception) -> bool:
+    """A unique-key clash, whether Django wrapped the driver's error or COPY raised it raw."""
+    if isinstance(error, IntegrityError):
+        return True
+    try:
+        from psycopg2 import errors as pg_errors
+    except ImportError:  # pragma: no cover - psycopg2 is a dependency
+        return False
+    return isinstance(error, pg_errors.UniqueViolation)
+
+
 def _process(run: IngestionRun, read) -> IngestionRun:
-    # Show "running" at once (the browser polls), then work under the row lock: a second worker
-    # given the same run waits, then finds it finished.
+    # Show "running" at once (the browser polls), then work under two locks: the run's row (a
+    # second worker given the same run waits, then finds it finished) and the store's row (two
+    # runs of one store, e.g. an upload and the beat pull, replace facts one after the other).
     IngestionRun.objects.filter(pk=run.pk, status=IngestionRun.Status.QUEUED).update(
         status=IngestionRun.Status.RUNNING, started_at=timezone.now()
     )
@@ -207,6 +222,7 @@ def _process(run: IngestionRun, read) -> IngestionRun:
         run = IngestionRun.objects.select_for_update().get(pk=run.pk)
         if run.is_finished:
             return run
+        Store.objects.select_for_update().filter(pk=run.store_id).exists()
         run.rows_read = run.rows_written = run.rows_skipped = 0
         run.errors, run.errors_total, run.message = [], 0, ""
         try:
@@ -231,21 +247,28 @@ def _process(run: IngestionRun, read) -> IngestionRun:
             run.message = _("%(count)s rows have errors; nothing was written.") % {
                 "count": run.errors_total
             }
-        except IntegrityError:
-            run.status = IngestionRun.Status.FAILED
-            run.message = _(
-                "The file repeats a key (the same day and item twice); nothing was written."
-            )
         except ValidationError as error:
             run.status = IngestionRun.Status.FAILED
             run.message = " ".join(error.messages)
+        except (OperationalError, InterfaceError):
+            raise  # the database went away: the task is retried and the run processed again
         except Exception as error:
             from execution.metrics.parsing import ReportError
 
-            if not isinstance(error, ReportError):
-                raise
             run.status = IngestionRun.Status.FAILED
-            run.message = str(error)
+            if isinstance(error, ReportError):
+                run.message = str(error)
+            elif _is_duplicate_key(error):
+                run.message = _(
+                    "The file repeats a key (the same day and item twice); nothing was written."
+                )
+            else:
+                # A bug or a value the database refuses: the run must not stay "running".
+                logger.exception("Ingestion run %s failed unexpectedly", run.pk)
+                run.message = _(
+                    "The run stopped on an unexpected problem (%(problem)s); nothing was "
+                    "written. The error has been logged."
+                ) % {"problem": error.__class__.__name__}
         else:
             run.status = IngestionRun.Status.SUCCEEDED
         finally:

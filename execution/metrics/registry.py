@@ -5,7 +5,7 @@ metrics only through `execution.metrics.query`, which evaluates these definition
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -67,13 +67,13 @@ class Metric:
             value = sums.get(self.name)
             if self.unit == MONEY and value is not None:
                 # SQLite sums decimals with extra digits; money is always to the cent.
-                return Decimal(value).quantize(Decimal("0.01"))
+                return Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
             return value
         numerator, denominator = sums.get(self.numerator), sums.get(self.denominator)
         if numerator is None or not denominator:
             return None
         value = Decimal(numerator) * self.scale / Decimal(denominator)
-        return value.quantize(Decimal(1).scaleb(-self.places))
+        return value.quantize(Decimal(1).scaleb(-self.places), rounding=ROUND_HALF_UP)
 
 
 def _count(name, label, header, better=True):

@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from execution.metrics.schema import GRAINS, AdTool
 
 MAX_ERRORS = 1000
+MONEY_LIMIT = Decimal(10) ** 12  # Decimal(14, 2)
+COUNT_LIMIT = 2**63  # bigint
 
 
 @dataclass
@@ -59,6 +61,8 @@ def _as_count(value) -> int | None:
             return None
     if number < 0:
         raise ArithmeticError
+    if number >= COUNT_LIMIT:
+        raise OverflowError
     return number
 
 
@@ -81,6 +85,8 @@ def _as_money(value) -> Decimal | None:
         raise ArithmeticError
     if amount != amount.quantize(Decimal("0.01")):
         raise InvalidOperation
+    if amount >= MONEY_LIMIT:
+        raise OverflowError
     return amount
 
 
@@ -119,7 +125,8 @@ def rows_check(grain: str, rows: Iterable[Mapping]) -> CheckedRows:
             value = "" if value is None else str(value).strip()
             if name == "ad_tool" and value not in AdTool.values:
                 fail(count, name, value, _("not a known ad tool"))
-            if name == "campaign" and not value:
+            # Every key is required but the product of an ad row (most ad reports have none).
+            if not value and not (grain == "store_day_ad" and name == "item_id"):
                 fail(count, name, value, _("missing"))
             record[name] = value
         for name in spec.text_fields:
@@ -129,6 +136,8 @@ def rows_check(grain: str, rows: Iterable[Mapping]) -> CheckedRows:
                 continue
             try:
                 record[name] = _as_count(raw[name])
+            except OverflowError:
+                fail(count, name, raw[name], _("too large for a count"))
             except ArithmeticError:
                 fail(count, name, raw[name], _("negative count"))
             except (TypeError, ValueError):
@@ -140,6 +149,8 @@ def rows_check(grain: str, rows: Iterable[Mapping]) -> CheckedRows:
                 record[name] = _as_money(raw[name])
             except InvalidOperation:
                 fail(count, name, raw[name], _("more than two decimal places"))
+            except OverflowError:
+                fail(count, name, raw[name], _("too large for an amount"))
             except ArithmeticError:
                 fail(count, name, raw[name], _("negative amount"))
             except (TypeError, ValueError):

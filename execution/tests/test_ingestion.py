@@ -133,3 +133,44 @@ def test_runs_and_facts_stay_in_their_agency(push, store_a, rival_store, rival_a
     with agency_scope(rival_agency):
         assert [f.visitors for f in StoreDayFact.objects.all()] == [7]
         assert IngestionRun.objects.count() == 1
+
+
+def test_a_value_the_database_would_refuse_fails_the_run_cleanly(push, store_a):
+    run = push(store_a, "store_day", [day(D1, 1, "10000000000000.00")])
+    assert run.status == IngestionRun.Status.FAILED
+    assert run.errors[0]["message"] == "too large for an amount"
+    run = push(store_a, "store_day", [day(D1, 2**63, 1)])
+    assert run.errors[0]["message"] == "too large for a count"
+
+
+def test_an_unexpected_problem_never_leaves_a_run_running(push, store_a, monkeypatch):
+    from execution.metrics import ingestion
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError
+
+    monkeypatch.setattr(ingestion, "facts_replace", broken)
+    run = push(store_a, "store_day", [day(D1, 1, 1)])
+    assert run.status == IngestionRun.Status.FAILED
+    assert "ZeroDivisionError" in run.message and run.finished_at is not None
+
+
+def test_a_run_left_running_by_a_killed_worker_is_processed_when_redelivered(push, store_a):
+    from execution.tasks import ingest_run
+
+    with agency_scope(store_a.agency_id):
+        run = ingestion_push(actor=None, store=store_a, grain="store_day", rows=[day(D1, 4, 4)])
+        # The worker died after marking the run running; its transaction was rolled back.
+        IngestionRun.objects.filter(pk=run.pk).update(status=IngestionRun.Status.RUNNING)
+    ingest_run.delay(store_a.agency_id, run.pk)
+    with agency_scope(store_a.agency_id):
+        assert IngestionRun.objects.get(pk=run.pk).status == IngestionRun.Status.SUCCEEDED
+    assert [f.visitors for f in facts(StoreDayFact, store_a)] == [4]
+
+
+def test_every_key_but_an_ad_rows_product_is_required(push, store_a):
+    run = push(store_a, "store_day_product", [{"date": "2026-09-01", "visitors": 1}])
+    assert run.status == IngestionRun.Status.FAILED
+    assert run.errors == [{"row": 1, "column": "item_id", "value": "", "message": "missing"}]
+    run = push(store_a, "store_day_ad", [ad(D1, "zhitongche", "核心词", 1, 1)])
+    assert run.status == IngestionRun.Status.SUCCEEDED

@@ -217,3 +217,26 @@ def test_row_errors_are_written_in_the_uploaders_language(client, upload, demo_m
     assert run.errors[0]["message"] != "not a number"
     assert any("\u4e00" <= character <= "\u9fff" for character in run.errors[0]["message"])
     assert "未写入任何数据" in run.message
+
+
+def test_a_refused_file_still_answers_in_json(tmp_path, store_a, capsys):
+    text = tmp_path / "notes.txt"
+    text.write_text("hello", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("ingest_metrics", str(text), "--store", str(store_a.pk))
+    assert exit_info.value.code == 1
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["run"] is None and summary["status"] == "failed"
+    assert summary["errors"][0]["row"] is None
+    assert "notes.txt" in summary["errors"][0]["message"]
+    assert set(summary) == {
+        "run",
+        "status",
+        "kind",
+        "rows_read",
+        "rows_written",
+        "rows_skipped",
+        "date_range",
+        "unknown_columns",
+        "errors",
+    }

@@ -20,6 +20,11 @@ from execution.models import IngestionRun
 
 
 def run_summary(run: IngestionRun) -> dict:
+    """The run as the interface promises it. A problem with the file as a whole (not a row) is
+    an error with row null, so consumers find every problem in one list."""
+    errors = list(run.errors)
+    if run.status == IngestionRun.Status.FAILED and not errors and run.message:
+        errors = [{"row": None, "column": "", "value": "", "message": run.message}]
     return {
         "run": run.pk,
         "status": run.status,
@@ -32,8 +37,22 @@ def run_summary(run: IngestionRun) -> dict:
             run.date_end.isoformat() if run.date_end else None,
         ],
         "unknown_columns": run.unknown_columns,
-        "errors": run.errors,
-        **({"message": run.message} if run.message else {}),
+        "errors": errors,
+    }
+
+
+def refused_summary(kind: str | None, message: str) -> dict:
+    """A file refused before any run was made (its type by name)."""
+    return {
+        "run": None,
+        "status": "failed",
+        "kind": kind or "",
+        "rows_read": 0,
+        "rows_written": 0,
+        "rows_skipped": 0,
+        "date_range": [None, None],
+        "unknown_columns": [],
+        "errors": [{"row": None, "column": "", "value": "", "message": message}],
     }
 
 
@@ -57,7 +76,9 @@ class Command(BaseCommand):
             try:
                 run = ingestion_from_path(store=store_row, path=path, kind=kind)
             except ValidationError as error:
-                raise CommandError(" ".join(error.messages)) from error
-        self.stdout.write(json.dumps(run_summary(run), ensure_ascii=False))
-        if run.status != IngestionRun.Status.SUCCEEDED:
+                summary = refused_summary(kind, " ".join(error.messages))
+            else:
+                summary = run_summary(run)
+        self.stdout.write(json.dumps(summary, ensure_ascii=False))
+        if summary["status"] != IngestionRun.Status.SUCCEEDED:
             sys.exit(1)
