@@ -230,7 +230,12 @@ def _process(run: IngestionRun, read) -> IngestionRun:
                 grain, kind, report, frames = read(run)
                 run.grain, run.kind = grain, kind or run.kind
                 run.ad_tool = KIND_AD_TOOL.get(kind, "") if kind else run.ad_tool
-                result = facts_replace(run=run, grain=grain, frames=frames)
+                # An export covers a period: its days without rows are replaced too.
+                whole_range = run.source in {
+                    IngestionRun.Source.UPLOAD,
+                    IngestionRun.Source.COMMAND,
+                }
+                result = facts_replace(run=run, grain=grain, frames=frames, whole_range=whole_range)
                 run.rows_read, run.rows_skipped = (
                     report.rows_read,
                     getattr(report, "rows_skipped", 0),

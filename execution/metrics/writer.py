@@ -55,30 +55,45 @@ class _Chunk:
 
 
 def _prefetched(items: Iterable, depth: int = 2) -> Iterator:
-    """Iterate items produced by a helper thread, `depth` items ahead."""
+    """Iterate items produced by a helper thread, `depth` items ahead. If the consumer stops
+    early (a failed COPY), the helper is told to stop too, so no thread is left waiting."""
     buffer: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
     # Row-error messages are written while parsing, in the helper thread: in the run's language.
     language = translation.get_language()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                buffer.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def produce():
         try:
             with translation.override(language):
                 for item in items:
-                    buffer.put(item)
+                    if not put(item):
+                        return
         except BaseException as error:  # re-raised in the consuming thread
-            buffer.put(error)
-        buffer.put(_DONE)
+            put(error)
+        put(_DONE)
 
     thread = threading.Thread(target=produce, name="ingest-parse", daemon=True)
     thread.start()
-    while True:
-        item = buffer.get()
-        if item is _DONE:
-            break
-        if isinstance(item, BaseException):
-            raise item
-        yield item
-    thread.join()
+    try:
+        while True:
+            item = buffer.get()
+            if item is _DONE:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=10)
 
 
 def _columns_for(grain: str, frame: pd.DataFrame) -> list[str]:
@@ -114,8 +129,15 @@ def _chunks(grain: str, frames: Iterable[pd.DataFrame], copy_prefix: str | None)
         yield chunk
 
 
-def facts_replace(*, run: IngestionRun, grain: str, frames: Iterable[pd.DataFrame]) -> WriteResult:
-    """Load a run's frames into the grain's fact table. Call inside `transaction.atomic()`."""
+def facts_replace(
+    *, run: IngestionRun, grain: str, frames: Iterable[pd.DataFrame], whole_range: bool = False
+) -> WriteResult:
+    """Load a run's frames into the grain's fact table. Call inside `transaction.atomic()`.
+
+    Earlier runs' facts are replaced for the days (and ad tools) the frames carry; with
+    `whole_range` (an export covers a period) also for the days between the first and the last
+    that the file has no row for: a corrected ad report with a day without any plan clears that
+    day's old figures of its tool."""
     model = FACT_MODELS[grain]
     table = model._meta.db_table
     result = WriteResult()
@@ -123,9 +145,14 @@ def facts_replace(*, run: IngestionRun, grain: str, frames: Iterable[pd.DataFram
     postgres = connection.vendor == "postgresql"
     prefix = f"{run.agency_id},{run.store_id},{run.pk}," if postgres else None
     chunks = _chunks(grain, frames, prefix)
+    # A store without facts of earlier runs (its first file) has nothing to delete. Asked once,
+    # before the first load: later, a delete would look through the rows this run has loaded
+    # (which, in a table without statistics yet, PostgreSQL may do row by row). The caller holds
+    # the store's row lock, so no other run adds facts for the store meanwhile.
+    earlier = _has_earlier(model, run)
     for chunk in _prefetched(chunks) if postgres else chunks:
         fresh = chunk.scope - replaced
-        if fresh:
+        if fresh and earlier:
             _delete_earlier(model, run, fresh)
         replaced |= fresh
         result.dates |= {date for date, _tool in chunk.scope}
@@ -134,7 +161,26 @@ def facts_replace(*, run: IngestionRun, grain: str, frames: Iterable[pd.DataFram
         else:
             _bulk_create(model, run, chunk.frame, chunk.columns)
         result.rows_written += len(chunk.frame)
+    if whole_range and earlier and result.dates:
+        _delete_earlier_between(model, run, min(result.dates), max(result.dates), replaced)
     return result
+
+
+def _delete_earlier_between(model, run: IngestionRun, first, last, replaced: set[tuple]) -> None:
+    tools = {tool for _date, tool in replaced}
+    stale = model.objects.unscoped().filter(
+        agency_id=run.agency_id, store_id=run.store_id, date__gte=first, date__lte=last
+    )
+    if tools - {""}:
+        stale = stale.filter(ad_tool__in=tools)
+    stale = stale.exclude(run_id=run.pk)
+    stale._raw_delete(stale.db)
+
+
+def _has_earlier(model, run: IngestionRun) -> bool:
+    """Whether the run's store has facts of this grain that other runs wrote."""
+    stale = model.objects.unscoped().filter(agency_id=run.agency_id, store_id=run.store_id)
+    return stale.exclude(run_id=run.pk).exists()
 
 
 def _delete_earlier(model, run: IngestionRun, scope: set[tuple]) -> None:

@@ -29,7 +29,14 @@ from execution.metrics.parsing import (
     parse_decimal,
     parse_report,
 )
-from execution.metrics.parsing.values import Problem, convert_amounts, convert_counts, strings
+from execution.metrics.parsing.values import (
+    Problem,
+    amounts_of,
+    convert_amounts,
+    convert_counts,
+    plain_amounts,
+    strings,
+)
 from execution.metrics.schema import AdTool, Grain, ReportKind
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -910,3 +917,198 @@ def test_openpyxl_parses_workbook_xml_with_defusedxml():
     assert openpyxl.DEFUSEDXML is True
     assert openpyxl.xml.functions.iterparse.__module__.startswith("defusedxml")
     assert openpyxl.xml.functions.fromstring.__module__.startswith("defusedxml")
+
+
+# --- fast paths: each must agree with the general path, on the cells it reads and those it declines
+
+
+PLAIN_AMOUNTS = ["0", "7", "12", "0.5", "0.50", "0.05", "10.00", "10.10", "1234.5", "99999999.99"]
+DECLINED_AMOUNTS = [
+    "",
+    "-",
+    " 12",
+    "12 ",
+    "+1",
+    "-1",
+    "1,234",
+    "¥12",
+    "12元",
+    "1.234",
+    "12.",
+    ".5",
+    "007.50",
+    "00",
+    "1e3",
+    "1.2.3",
+    "12%",
+    "１２",
+    "12\x00",
+    "1\x002",
+]
+
+
+def _same_amounts(cells: list[str]) -> tuple:
+    column = pd.Series(cells, dtype=object).to_numpy()
+    fast = amounts_of(column.copy())
+    general = convert_amounts(column, strings(column))
+    for got, expected in zip(fast, general, strict=True):
+        assert [None if v is pd.NA else v for v in got] == [
+            None if v is pd.NA else v for v in expected
+        ]
+    return fast
+
+
+def test_plain_amounts_read_plain_cells_and_decline_the_others():
+    ascii_cells = [c for c in PLAIN_AMOUNTS + DECLINED_AMOUNTS if c.isascii() and "\x00" not in c]
+    values, plain = plain_amounts(pd.Series(ascii_cells, dtype=object).to_numpy())
+    assert plain.tolist() == [c in PLAIN_AMOUNTS for c in ascii_cells]
+    assert values[: len(PLAIN_AMOUNTS)].tolist() == [
+        "0", "7", "12", "0.5", "0.5", "0.05", "10", "10.1", "1234.5", "99999999.99"
+    ]  # fmt: skip
+    assert plain_amounts(pd.Series(["12", "１２"], dtype=object).to_numpy()) is None
+    assert plain_amounts(pd.Series(["12\x00"], dtype=object).to_numpy()) is None
+
+
+@pytest.mark.parametrize("cell", DECLINED_AMOUNTS)
+def test_amounts_the_fast_path_declines_read_as_the_general_path(cell):
+    _same_amounts(["12.30", cell, "0.00", cell])
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(PLAIN_AMOUNTS + DECLINED_AMOUNTS),
+            st.text(alphabet="0123456789.,-+ ¥元%e", max_size=8),
+            AMOUNTS.map(str),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_amount_fast_path_agrees_with_the_general_path(cells):
+    _same_amounts(cells)
+
+
+PRODUCT_HEADER = (
+    "统计日期,商品ID,商品名称,商品访客数,商品浏览量,"
+    "支付买家数,支付件数,支付金额,加购人数,商品收藏买家数"
+)
+ODD_COUNTS = [
+    "007",
+    " 5",
+    "5\t",
+    "+5",
+    "-5",
+    "-0",
+    "1e3",
+    "1E3",
+    "2.0",
+    "2.5",
+    "1,234",
+    "",
+    "-",
+    "１２",
+    "99999999999999999999",
+    "9223372036854775807",
+    "x\x1f1",
+]
+
+
+def _read_without_the_count_fast_path(monkeypatch, data: bytes, chunk_rows: int):
+    from execution.metrics.parsing import tables
+
+    chunks = tables.CsvTable.chunks
+    with monkeypatch.context() as patch:
+        patch.setattr(
+            tables.CsvTable,
+            "chunks",
+            lambda self, sheet, header_row, ncols, rows, numeric=(): chunks(
+                self, sheet, header_row, ncols, rows
+            ),
+        )
+        return _outcome(data, chunk_rows)
+
+
+def _outcome(data: bytes, chunk_rows: int):
+    report = parse(data, "products.csv", chunk_rows=chunk_rows)
+    frame = read(report)
+    return frame, report.errors, report.errors_total, report.rows_read, report.rows_skipped
+
+
+@pytest.mark.parametrize("odd", ODD_COUNTS)
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_counts_read_as_integers_agree_with_the_text_path(monkeypatch, odd, newline):
+    rows = [
+        f"2026-09-{d:02d},{600 + i},商品 {i},{d * i},3,0,1,9.90,2,1" for d in (1, 2) for i in (1, 2)
+    ]
+    rows[1] = rows[1].replace(",3,", f",{odd},", 1)  # one odd cell in the first chunk
+    rows += ["合计,,,10,10,10,10,10,10,10", "", "2026-09-03,600, e1 ,1,1,1,1,1,1,1"]
+    data = (newline.join([PRODUCT_HEADER, *rows]) + newline).encode()
+    for chunk_rows in (2, 3, 200_000):
+        fast = _outcome(data, chunk_rows)
+        general = _read_without_the_count_fast_path(monkeypatch, data, chunk_rows)
+        pd.testing.assert_frame_equal(fast[0], general[0])
+        assert fast[1:] == general[1:]
+
+
+def test_plain_csv_counts_are_read_as_integers_and_odd_blocks_as_text():
+    from execution.metrics.parsing.report import _ChunkConverter
+
+    plain = [f"2026-09-01,{600 + i},商品,{i},3,0,1,9.90,2,1" for i in range(4)]
+    odd = ["2026-09-02,700,商品,1e3,3,0,1,9.90,2,1", "2026-09-02,701,商品,1,3,0,1,9.90,2,1"]
+    quoted = ['2026-09-03,702,"商品, 大",1,3,0,1,9.90,2,1']
+    report = parse(csv_bytes([PRODUCT_HEADER, *plain, *odd, *quoted]), "products.csv")
+    plan = report._plan
+    numeric = _ChunkConverter(report, plan).numeric
+    assert numeric == [3, 4, 5, 6, 8, 9]
+    chunks = list(plan.table.chunks(plan.sheet, plan.header_row, plan.ncols, 2, numeric))
+    assert [rows.tolist() for _cells, rows in chunks] == [[2, 3], [4, 5], [6, 7], [8]]
+    assert [cells[3].dtype == "int64" for cells, _rows in chunks] == [True, True, False, False]
+    frame = read(report)
+    assert frame["visitors"].tolist() == [0, 1, 2, 3, 1, 1]
+    assert [(e.row, e.column, e.value) for e in report.errors] == [(6, "商品访客数", "1e3")]
+
+
+def test_key_checks_on_distinct_texts_hold_for_every_row():
+    rows = [
+        "2026-09-01, 600 ,商品,1,1,1,1,1,1,1",
+        "2026-09-01,'600,商品,1,1,1,1,1,1,1",  # the same product: a duplicate
+        "2026-09-01,6E+11,商品,1,1,1,1,1,1,1",
+        "2026-09-01,6E+11,商品,1,1,1,1,1,1,1",
+        "2026-09-01,   ,商品,1,1,1,1,1,1,1",
+        " 合计 ,,,1,1,1,1,1,1,1",
+        "2026-09-02,600, 商品 ,1,1,1,1,1,1,1",
+    ]
+    report = parse(csv_bytes([PRODUCT_HEADER, *rows]), "products.csv", chunk_rows=3)
+    frame = read(report)
+    assert frame["item_id"].tolist() == ["600", "600"]
+    assert frame["item_name"].tolist() == ["商品", "商品"]
+    assert frame["source_row"].tolist() == [2, 8]
+    assert [(e.row, e.column, e.value) for e in report.errors] == [
+        (3, "", "2026-09-01 / '600"),
+        (4, "商品ID", "6E+11"),
+        (5, "商品ID", "6E+11"),
+        (6, "商品ID", "   "),
+    ]
+    assert report.errors[0].message == "duplicate of row 2 (same 统计日期, 商品ID)"
+    assert (report.rows_read, report.rows_skipped) == (6, 1)
+
+
+@pytest.mark.parametrize("late", ['2026-09-09,9,"bad,1,1,1,1,1,1,1', "", "2026-09-09,9\r8,1,1"])
+def test_a_late_block_the_fast_path_cannot_take_reads_as_the_text_path(monkeypatch, late):
+    rows = [f"2026-09-01,{600 + i},商品,{i},3,0,1,9.90,2,1" for i in range(5)]
+    data = ("\n".join([PRODUCT_HEADER, *rows, late, *rows[:2]]) + "\n").encode()
+    for chunk_rows in (1, 2, 4):
+        try:
+            fast = _outcome(data, chunk_rows)
+        except ReportError as error:
+            fast = str(error)
+        try:
+            general = _read_without_the_count_fast_path(monkeypatch, data, chunk_rows)
+        except ReportError as error:
+            general = str(error)
+        if isinstance(fast, str) or isinstance(general, str):
+            assert fast == general
+        else:
+            pd.testing.assert_frame_equal(fast[0], general[0])
+            assert fast[1:] == general[1:]

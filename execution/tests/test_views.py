@@ -240,3 +240,28 @@ def test_a_refused_file_still_answers_in_json(tmp_path, store_a, capsys):
         "unknown_columns",
         "errors",
     }
+
+
+def test_a_corrected_ad_report_clears_a_day_it_no_longer_has(tmp_path, store_a, capsys):
+    from execution.models import StoreDayAdFact
+
+    header = "日期,计划名称,展现量,点击量,花费(元),总成交金额,总成交笔数\n"
+    first = tmp_path / "直通车_1.csv"
+    first.write_text(
+        header + "2026-09-01,核心词,10,1,1.00,2.00,1\n2026-09-02,核心词,10,1,1.00,2.00,1\n"
+        "2026-09-03,核心词,10,1,1.00,2.00,1\n",
+        encoding="utf-8",
+    )
+    corrected = tmp_path / "直通车_2.csv"  # the plan was paused on the 2nd: no row that day
+    corrected.write_text(
+        header + "2026-09-01,核心词,10,1,1.00,3.00,1\n2026-09-03,核心词,10,1,1.00,3.00,1\n",
+        encoding="utf-8",
+    )
+    ingest_file(first, store_a, capsys)
+    ingest_file(corrected, store_a, capsys)
+    with agency_scope(store_a.agency_id):
+        days = sorted(StoreDayAdFact.objects.values_list("date", "ad_gmv"))
+    assert days == [
+        (datetime.date(2026, 9, 1), Decimal("3.00")),
+        (datetime.date(2026, 9, 3), Decimal("3.00")),
+    ]

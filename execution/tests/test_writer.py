@@ -98,7 +98,85 @@ def test_the_fast_count_path_reads_plain_digits_exactly(cells):
 
 @pytest.mark.parametrize(
     "cells",
-    [["1", ""], ["1", " 2"], ["1,234"], ["1.0"], ["-1"], ["١٢"], ["1234567890123456789"]],
+    [
+        ["1", ""],
+        ["1", " 2"],
+        ["1,234"],
+        ["1.0"],
+        ["-1"],
+        ["١٢"],
+        ["1234567890123456789"],
+        ["12\x00"],
+    ],
 )
 def test_the_fast_count_path_declines_anything_not_plain(cells):
     assert plain_counts(np.array(cells, dtype=object)) is None
+
+
+def _product_frame(day: str, items: list[str], visitors: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "source_row": range(2, 2 + len(items)),
+            "date": pd.to_datetime([day] * len(items)),
+            "item_id": items,
+            "item_name": ["裙"] * len(items),
+            "visitors": pd.array([visitors] * len(items), dtype="Int64"),
+            "gmv": ["1.5"] * len(items),
+        }
+    )
+
+
+def test_a_first_load_deletes_nothing_and_a_later_one_replaces(run_for, store_a, monkeypatch):
+    from execution.metrics import writer
+
+    deleted = []
+    delete = writer._delete_earlier
+    monkeypatch.setattr(
+        writer, "_delete_earlier", lambda *args: deleted.append(args[2]) or delete(*args)
+    )
+    first, second = run_for("store_day_product"), run_for("store_day_product")
+    frames = [_product_frame("2026-09-01", ["1", "2"], 5), _product_frame("2026-09-02", ["1"], 5)]
+    with agency_scope(store_a.agency_id), transaction.atomic():
+        facts_replace(run=first, grain="store_day_product", frames=frames)
+    assert deleted == []  # the store had no facts: nothing to look for
+    again = [_product_frame("2026-09-01", ["1"], 9), _product_frame("2026-09-03", ["3"], 9)]
+    with agency_scope(store_a.agency_id), transaction.atomic():
+        facts_replace(run=second, grain="store_day_product", frames=again)
+        stored = sorted(
+            StoreDayProductFact.objects.values_list("date", "item_id", "visitors", "run_id")
+        )
+    assert len(deleted) == 2
+    day = datetime.date
+    assert stored == [
+        (day(2026, 9, 1), "1", 9, second.pk),
+        (day(2026, 9, 2), "1", 5, first.pk),
+        (day(2026, 9, 3), "3", 9, second.pk),
+    ]
+
+
+def test_a_failed_load_leaves_no_parsing_thread_behind(run_for, store_a):
+    import threading
+
+    run = run_for("store_day_product")
+
+    def endless_frames():
+        row = 0
+        while True:
+            row += 1
+            yield pd.DataFrame(
+                {
+                    "source_row": [row],
+                    "date": pd.to_datetime(["2026-09-01"]),
+                    "item_id": ["1"],
+                    "item_name": [""],
+                    "visitors": pd.array([1], dtype="Int64"),
+                }
+            )  # the same key again and again: the second COPY fails
+
+    with (
+        agency_scope(store_a.agency_id),
+        pytest.raises(Exception),  # noqa: B017 - the driver's unique-key error
+        transaction.atomic(),
+    ):
+        facts_replace(run=run, grain="store_day_product", frames=endless_frames())
+    assert not any(t.name == "ingest-parse" and t.is_alive() for t in threading.enumerate())

@@ -24,7 +24,7 @@ from .sources import DEFAULT_LIMITS, ArchiveLimits, open_table, source_opener
 from .tables import HEAD_ROWS, Table
 from .values import (
     Problem,
-    convert_amounts,
+    amounts_of,
     convert_counts,
     convert_dates,
     convert_decimals,
@@ -90,11 +90,23 @@ class ParsedReport:
         self.errors = []
         converter = _ChunkConverter(self, plan)
         for cells, rows in plan.table.chunks(
-            plan.sheet, plan.header_row, plan.ncols, plan.chunk_rows
+            plan.sheet, plan.header_row, plan.ncols, plan.chunk_rows, converter.numeric
         ):
             frame = converter.convert(cells, rows)
             if len(frame):
                 yield frame
+
+
+def _combined(hashes: list[np.ndarray]) -> np.ndarray:
+    """Column hashes combined into one hash per row, as pandas combines a DataFrame's."""
+    multiplier = np.uint64(1000003)
+    out = np.full(len(hashes[0]), 0x345678, dtype=np.uint64)
+    for i, part in enumerate(hashes):
+        left = len(hashes) - i
+        out ^= part
+        out *= multiplier
+        multiplier += np.uint64(82520 + left + left)
+    return out + np.uint64(97531)
 
 
 def _kind_label(kind: str) -> str:
@@ -106,7 +118,7 @@ def parse_report(
     *,
     filename: str,
     kind: str | None = None,
-    chunk_rows: int = 200_000,
+    chunk_rows: int = 50_000,
     limits: ArchiveLimits = DEFAULT_LIMITS,
 ) -> ParsedReport:
     """Recognise an export file (a path or a seekable binary file object; `filename` is the
@@ -201,6 +213,16 @@ def _recognise(filename: str, match: hdr.HeaderMatch, hint: str) -> str:
     )
 
 
+class _RawCells:
+    """The cell texts of a _Distinct column by row position, for the error messages."""
+
+    def __init__(self, column: _Distinct):
+        self.column = column
+
+    def __getitem__(self, position: int) -> str:
+        return self.column.raw[self.column.codes[position]]
+
+
 class _Texts(dict):
     """The stripped texts (`strings`) of a chunk's raw columns, made when first asked for: a
     column read by a fast path never needs them."""
@@ -212,6 +234,22 @@ class _Texts(dict):
     def __missing__(self, column: int) -> np.ndarray:
         self[column] = strings(self.raw[column])
         return self[column]
+
+
+class _Distinct:
+    """A column of repeating texts (dates, keys, names) factorized: `codes` per row into `raw`
+    (the distinct cell texts) and `text` (the same stripped), so that the checks on its texts
+    run once per distinct text."""
+
+    def __init__(self, cells: np.ndarray):
+        codes, uniques = pd.factorize(cells, use_na_sentinel=False)
+        self.codes = codes
+        self.raw = np.asarray(uniques, dtype=object)
+        self.text = strings(self.raw)
+
+    def rows(self, per_text: np.ndarray) -> np.ndarray:
+        """A value per distinct text as a value per row."""
+        return per_text[self.codes]
 
 
 class _ChunkConverter:
@@ -235,6 +273,14 @@ class _ChunkConverter:
         self.dedup_keys = [n for n in self.spec.key_fields if n in self.key_columns]
         self.seen_hash = np.empty(0, dtype=np.uint64)
         self.seen_row = np.empty(0, dtype=np.int64)
+        # Count columns a table may hand over as int64 (plain non-negative whole numbers): those
+        # read by nothing else (the first cell may hold 合计, keys and dates are text).
+        counted = [match.columns[name] for name in self.counts if match.has(name)]
+        others = [self.date_column, 0, *self.key_columns.values()]
+        others += [match.columns[name] for name in self.amounts]
+        others += [c for c in (match.bounce_rate, match.reply_seconds) if c is not None]
+        self.numeric = sorted(c for c in set(counted) - set(others) if counted.count(c) == 1)
+        self.distinct = {self.date_column, 0, *self.key_columns.values()}
 
     def convert(self, cells: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
         match = self.plan.match
@@ -242,43 +288,56 @@ class _ChunkConverter:
         mapped |= {match.columns[name] for name in self.counts + self.amounts if match.has(name)}
         mapped |= {c for c in (match.bounce_rate, match.reply_seconds) if c is not None}
         used = mapped | {0}  # the first cell may hold 合计 when the date cell is empty
-        raw = {c: cells[c].to_numpy(dtype=object) for c in used}
+        # Count columns the table read as int64 (plain non-negative whole numbers) need no text.
+        plain = {c: cells[c].to_numpy() for c in self.numeric if cells[c].dtype == np.int64}
+        distinct = {c: _Distinct(cells[c].to_numpy(dtype=object)) for c in self.distinct}
+        raw = {c: cells[c].to_numpy(dtype=object) for c in used - plain.keys() - distinct.keys()}
         text = _Texts(raw)
-        # Count columns of plain digits (the usual case) are read straight from their bytes.
-        plain = {
-            match.columns[name]: plain_counts(raw[match.columns[name]])
-            for name in self.counts
-            if match.has(name)
-        }
-        plain = {column: count for column, count in plain.items() if count is not None}
+        # Other count columns of plain digits (the usual case) are read straight from their bytes.
+        for name in self.counts:
+            column = match.columns.get(name)
+            if match.has(name) and column not in plain:
+                count = plain_counts(raw[column])
+                if count is not None:
+                    plain[column] = count
 
         problems: list[tuple[int, np.ndarray]] = []  # (column, problem code per row)
-        dates, date_problems, totals = convert_dates(raw[self.date_column], text[self.date_column])
+        day = distinct[self.date_column]
+        dates, date_problems, totals = (
+            day.rows(values) for values in convert_dates(day.raw, day.text)
+        )
         problems.append((self.date_column, date_problems))
         empty = np.zeros(len(cells), dtype=bool)
         if not plain:  # a plain count column has no empty cell, so no row is empty
             empty = ~empty
             for column in mapped - {self.date_column}:
-                empty &= np.strings.str_len(text[column]) == 0
-        skipped = totals | (is_total(text[0]) if self.date_column != 0 else False)
+                if column in distinct:
+                    empty &= distinct[column].rows(np.strings.str_len(distinct[column].text) == 0)
+                else:
+                    empty &= np.strings.str_len(text[column]) == 0
+        skipped = totals
+        if self.date_column != 0:
+            skipped = skipped | distinct[0].rows(is_total(distinct[0].text))
         for name in self.dedup_keys:  # a per-day subtotal: 汇总 in the campaign or source cell
-            skipped |= is_total(text[self.key_columns[name]])
+            key = distinct[self.key_columns[name]]
+            skipped |= key.rows(is_total(key.text))
         skipped |= empty & (date_problems != 0)  # blank rows and notes under the table
         data = ~skipped
         self.report.rows_read += int(data.sum())
         self.report.rows_skipped += int(skipped.sum())
 
-        keys = {}
+        keys = {}  # name -> (codes per row, distinct key texts)
         for name, column in self.key_columns.items():
-            value = text[column]
+            key = distinct[column]
+            value = key.text
             if name == "item_id":
                 value = np.strings.lstrip(value, "'")  # Excel's "keep as text" mark
                 lost = (np.strings.find(value, "E+") >= 0) | (np.strings.find(value, "e+") >= 0)
-                problems.append((column, np.where(lost, Problem.SCIENTIFIC_ID, 0)))
+                problems.append((column, key.rows(np.where(lost, Problem.SCIENTIFIC_ID, 0))))
             if name in self.required:
                 blank = np.strings.str_len(value) == 0
-                problems.append((column, np.where(blank, Problem.MISSING_VALUE, 0)))
-            keys[name] = value
+                problems.append((column, key.rows(np.where(blank, Problem.MISSING_VALUE, 0))))
+            keys[name] = (key.codes, value.astype(object))
         key_bad = np.zeros(len(cells), dtype=bool)
         for _column, problem in problems:
             key_bad |= problem != 0
@@ -297,7 +356,7 @@ class _ChunkConverter:
                 problems.append((column, problem))
         for name in self.amounts:
             column = match.columns[name]
-            amount, missing, problem = convert_amounts(raw[column], text[column])
+            amount, missing, problem = amounts_of(raw[column])
             values[name] = (amount, missing)
             problems.append((column, problem))
         if "bounced_visitors" in self.counts:
@@ -312,6 +371,8 @@ class _ChunkConverter:
         bad = first_rows > 0
         for _column, problem in problems:
             bad |= problem != 0
+        for column, key in distinct.items():
+            raw.setdefault(column, _RawCells(key))
         self._record(rows, raw, problems, first_rows, data)
 
         keep = data & ~bad
@@ -324,7 +385,8 @@ class _ChunkConverter:
             if name == "ad_tool":
                 frame[name] = np.full(size, self.report.ad_tool, dtype=object)
             elif name in keys:
-                frame[name] = keys[name][keep].astype(object)
+                codes, texts = keys[name]
+                frame[name] = texts[codes[keep]]
             else:
                 frame[name] = np.full(size, "", dtype=object)
         for name in self.counts:
@@ -348,30 +410,33 @@ class _ChunkConverter:
 
     def _duplicates(self, rows, dates, keys, eligible) -> np.ndarray:
         """For each row, the row number of an earlier row with the same date and key (0 if
-        none): within the chunk by hash, across chunks by the sorted hashes seen so far."""
+        none): within the chunk by hash, across chunks by the sorted hashes seen so far. A key
+        text is hashed once per distinct text."""
         first_rows = np.zeros(len(rows), dtype=np.int64)
         positions = np.flatnonzero(eligible)
         if not positions.size:
             return first_rows
-        columns = {"date": dates[positions].view(np.int64)}
+        parts = [pd.util.hash_array(dates[positions].view(np.int64))]
         for name in self.dedup_keys:
-            columns[name] = keys[name][positions].astype(object)
-        hashes = pd.util.hash_pandas_object(pd.DataFrame(columns), index=False).to_numpy()
+            codes, texts = keys[name]
+            parts.append(pd.util.hash_array(texts)[codes[positions]])
+        hashes = _combined(parts)
         rows_here = rows[positions]
         earlier = np.zeros(len(positions), dtype=np.int64)
         repeated = pd.Series(hashes).duplicated(keep="first").to_numpy()
         if repeated.any():
             firsts = pd.Series(rows_here[~repeated], index=hashes[~repeated])
             earlier[repeated] = firsts.reindex(hashes[repeated]).to_numpy()
+        order = np.argsort(hashes, kind="stable")  # sorted look-ups, and a merge below
         if self.seen_hash.size:
-            at = np.minimum(np.searchsorted(self.seen_hash, hashes), self.seen_hash.size - 1)
-            hit = self.seen_hash[at] == hashes
-            earlier[hit] = self.seen_row[at[hit]]
-        new = earlier == 0
-        merged_hash = np.concatenate([self.seen_hash, hashes[new]])
-        merged_row = np.concatenate([self.seen_row, rows_here[new]])
-        order = np.argsort(merged_hash, kind="stable")
-        self.seen_hash, self.seen_row = merged_hash[order], merged_row[order]
+            at = np.searchsorted(self.seen_hash, hashes[order])
+            at = np.minimum(at, self.seen_hash.size - 1)
+            hit = self.seen_hash[at] == hashes[order]
+            earlier[order[hit]] = self.seen_row[at[hit]]
+        new = order[earlier[order] == 0]  # the chunk's new keys, in hash order
+        at = np.searchsorted(self.seen_hash, hashes[new])
+        self.seen_hash = np.insert(self.seen_hash, at, hashes[new])
+        self.seen_row = np.insert(self.seen_row, at, rows_here[new])
         first_rows[positions] = earlier
         return first_rows
 

@@ -14,7 +14,7 @@ import datetime
 import io
 import itertools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from html.parser import HTMLParser
 from typing import IO
 
@@ -29,6 +29,9 @@ from .values import float_text
 HEAD_ROWS = 50  # the header row is looked for among a sheet's first rows
 BLOCK = 1024 * 1024
 _LINE_END = re.compile(rb"\r\n|\n|\r")
+# The decimal mark pandas is given when it reads counts, so that "2.0" is not read as 2 (a block
+# that holds this character is read as text).
+_DECIMAL = "\x1f"
 
 Opener = Callable[[], contextlib.AbstractContextManager[IO[bytes]]]
 
@@ -49,7 +52,16 @@ class Table:
                 heads.append(list(itertools.islice(rows, HEAD_ROWS)))
         return heads
 
-    def chunks(self, sheet: int, header_row: int, ncols: int, chunk_rows: int):
+    def chunks(
+        self,
+        sheet: int,
+        header_row: int,
+        ncols: int,
+        chunk_rows: int,
+        numeric: Collection[int] = (),
+    ):
+        """`numeric`: columns the caller would take as int64 when every cell of a chunk is a plain
+        non-negative whole number (a table may give them so; only CSV does)."""
         with self._sheets() as sheets:
             rows = next(r for i, r in enumerate(sheets) if i == sheet)
             batch: list[list[str]] = []
@@ -280,6 +292,15 @@ def _undecodable(filename: str, encoding: str) -> ReportError:
 _ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "gb18030": "GBK/GB18030"}
 
 
+def _exponent(block: bytes) -> bool:
+    """Whether the bytes may hold a number in exponent notation (an e or E after a digit or a
+    point), which pandas reads as a whole number where a count is asked for ("1e3" is 1000 to
+    pandas, not a count to `parse_count`)."""
+    data = np.frombuffer(block, dtype=np.uint8)
+    before = data[np.flatnonzero((data[1:] | 0x20) == ord("e"))]
+    return bool((((before >= ord("0")) & (before <= ord("9"))) | (before == ord("."))).any())
+
+
 class CsvTable(Table):
     """A CSV, read by pandas' C parser in chunks from the byte after the header line. Row numbers
     are physical line numbers (a quoted cell spanning lines would shift the ones after it)."""
@@ -319,35 +340,103 @@ class CsvTable(Table):
         self.delimiter = best[1]
         return [self._rows]
 
-    def chunks(self, sheet: int, header_row: int, ncols: int, chunk_rows: int):
-        encoding = "utf-8" if self.encoding == "utf-8-sig" else self.encoding
+    def chunks(
+        self,
+        sheet: int,
+        header_row: int,
+        ncols: int,
+        chunk_rows: int,
+        numeric: Collection[int] = (),
+    ):
         with self.opener() as handle:
             handle.seek(self._offsets[header_row - 1])
+            done = 0
+            if numeric:
+                done = yield from self._blocks(handle, header_row, ncols, chunk_rows, numeric)
+                if done is None:  # read to the end
+                    return
+                handle.seek(self._offsets[header_row - 1])
+            yield from self._text_chunks(handle, header_row, ncols, chunk_rows, done)
+
+    def _options(self, ncols: int) -> dict:
+        encoding = "utf-8" if self.encoding == "utf-8-sig" else self.encoding
+        return {
+            "sep": self.delimiter,
+            "header": None,
+            "names": list(range(ncols)),
+            "usecols": list(range(ncols)),  # cells past the header's last column are dropped
+            "na_filter": False,
+            "skip_blank_lines": False,
+            "encoding": encoding,
+            "engine": "c",
+        }
+
+    def _blocks(self, handle, header_row: int, ncols: int, chunk_rows: int, numeric):
+        """The fast path: blocks of `chunk_rows` lines read with pandas' C parser, the `numeric`
+        columns as int64 (no string per cell). Only blocks that hold no quote and no lone CR,
+        where every line is one row, so that the chunks are those `_text_chunks` would give. A
+        block whose numeric columns are not all plain non-negative whole numbers (or that may
+        hold a number in exponent notation) is read as text. Returns None at the end of the file,
+        or the number of rows given out at the first block it cannot take, for `_text_chunks`
+        to read the rest."""
+        data_lines = [
+            end - start
+            for start, end in zip(
+                self._offsets[header_row - 1 : -1], self._offsets[header_row:], strict=True
+            )
+        ]
+        width = sum(data_lines) / len(data_lines) if data_lines else 100
+        size = max(int(width * chunk_rows), 1)
+        options = self._options(ncols)
+        typed = {c: (np.int64 if c in numeric else object) for c in range(ncols)}
+        first = header_row + 1
+        buffer, ends, end_of_file = b"", np.empty(0, dtype=np.int64), False
+        while True:
+            while len(ends) < chunk_rows and not end_of_file:  # chunk_rows whole lines
+                more = handle.read(size)
+                end_of_file = not more
+                found = np.flatnonzero(np.frombuffer(more, dtype=np.uint8) == ord("\n"))
+                ends = np.concatenate([ends, found + len(buffer) + 1])
+                buffer += more
+            if not buffer:
+                return None
+            cut = int(ends[chunk_rows - 1]) if len(ends) >= chunk_rows else len(buffer)
+            block, buffer, ends = buffer[:cut], buffer[cut:], ends[chunk_rows:] - cut
+            if b'"' in block or (b"\r" in block and block.count(b"\r") != block.count(b"\r\n")):
+                return first - header_row - 1
+            frame = None
+            if _DECIMAL.encode() not in block and not _exponent(block):
+                with contextlib.suppress(ValueError, OverflowError, TypeError):
+                    frame = pd.read_csv(io.BytesIO(block), dtype=typed, decimal=_DECIMAL, **options)
+                    if any(frame[c].dtype != np.int64 or frame[c].min() < 0 for c in numeric):
+                        frame = None
             try:
-                reader = pd.read_csv(
-                    handle,
-                    sep=self.delimiter,
-                    header=None,
-                    names=list(range(ncols)),
-                    usecols=list(range(ncols)),  # cells past the header's last column are dropped
-                    dtype=object,
-                    na_filter=False,
-                    skip_blank_lines=False,
-                    encoding=encoding,
-                    chunksize=chunk_rows,
-                    engine="c",
-                )
-            except pd.errors.EmptyDataError:  # nothing below the header
-                return
-            first = header_row + 1
-            try:
-                for frame in reader:
-                    yield frame.reset_index(drop=True), np.arange(first, first + len(frame))
-                    first += len(frame)
+                if frame is None:
+                    frame = pd.read_csv(io.BytesIO(block), dtype=object, **options)
             except UnicodeDecodeError as exc:
                 raise _undecodable(self.filename, self.encoding) from exc
-            except (pd.errors.ParserError, ValueError) as exc:
-                raise ReportError(
-                    _("%(file)s is not a well-formed CSV file (%(reason)s).")
-                    % {"file": self.filename, "reason": exc}
-                ) from exc
+            except (pd.errors.ParserError, ValueError):
+                return first - header_row - 1  # the text reader says what is wrong
+            yield frame, np.arange(first, first + len(frame))
+            first += len(frame)
+
+    def _text_chunks(self, handle, header_row: int, ncols: int, chunk_rows: int, skip: int):
+        """Chunks of cell texts read by pandas' C parser, from the line after the header; the
+        first `skip` rows (whole chunks) are read but not given out."""
+        first = header_row + 1
+        try:
+            reader = pd.read_csv(handle, dtype=object, chunksize=chunk_rows, **self._options(ncols))
+        except pd.errors.EmptyDataError:  # nothing below the header
+            return
+        try:
+            for frame in reader:
+                if first > header_row + skip:  # the first `skip` rows were given out already
+                    yield frame.reset_index(drop=True), np.arange(first, first + len(frame))
+                first += len(frame)
+        except UnicodeDecodeError as exc:
+            raise _undecodable(self.filename, self.encoding) from exc
+        except (pd.errors.ParserError, ValueError) as exc:
+            raise ReportError(
+                _("%(file)s is not a well-formed CSV file (%(reason)s).")
+                % {"file": self.filename, "reason": exc}
+            ) from exc

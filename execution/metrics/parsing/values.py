@@ -285,6 +285,8 @@ def plain_counts(cells: np.ndarray) -> np.ndarray | None:
         return None
     matrix = data.view(np.uint8).reshape(data.size, width)
     filled = matrix != 0
+    if int(filled.sum()) != sum(map(len, cells)):  # a NUL at a cell's end reads as padding
+        return None
     digit = (matrix >= ord("0")) & (matrix <= ord("9"))
     # Digits first, then only NUL padding (an empty cell, or one with a NUL, is not plain).
     if not (filled[:, 0].all() and (digit == filled).all()):
@@ -396,6 +398,72 @@ def convert_amounts(cells: np.ndarray, text: np.ndarray):
         values[positions] = parsed[codes]
         missing[positions] = parsed_missing[codes]
         problems[positions] = parsed_problem[codes]
+    return values, missing, problems
+
+
+def plain_amounts(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(normalized decimal strings, which cells are plain) of an amount column, reading only the
+    plain cells: ASCII digits without a leading zero (but "0" and "0.5"), then at most a point
+    and one or two digits (`\\d+(\\.\\d{1,2})?`, nothing else: no space, sign, comma or mark). The
+    other cells are left for `convert_amounts`. None when the column is not ASCII text.
+
+    The cells are checked and normalized (trailing zeros of the fraction dropped) as a matrix of
+    bytes, without a string operation per cell."""
+    try:
+        data = np.asarray(cells, dtype="S")
+    except (UnicodeEncodeError, TypeError, ValueError):
+        return None
+    width = data.dtype.itemsize
+    if not data.size or width > 32:
+        return None
+    matrix = data.view(np.uint8).reshape(data.size, width).copy()
+    filled = matrix != 0
+    length = filled.sum(axis=1)
+    if int(length.sum()) != sum(map(len, cells)):  # a NUL inside a cell: not for this path
+        return None
+    digit = (matrix >= ord("0")) & (matrix <= ord("9"))
+    dot = matrix == ord(".")
+    rows = np.arange(data.size)
+    point = np.where(dot.any(axis=1), dot.argmax(axis=1), length)  # at length: no point
+    fraction = length - point - 1
+    plain = (
+        (length > 0)
+        & ((digit | dot) == filled).all(axis=1)
+        & (dot.sum(axis=1) <= 1)
+        & digit[:, 0]
+        & ((point == length) | (fraction == 1) | (fraction == 2))
+        & ~((matrix[:, 0] == ord("0")) & (point > 1))  # a leading zero
+    )
+    if width > 1:
+        plain &= (filled[:, 1:] <= filled[:, :-1]).all(axis=1)
+    pointed = plain & (point < length)
+    for _place in range(2):  # the fraction's trailing zeros, one place at a time
+        last = np.maximum(length - 1, 0)
+        zero = pointed & (last > point) & (matrix[rows, last] == ord("0"))
+        matrix[rows[zero], last[zero]] = 0
+        length = length - zero
+    bare = pointed & (length - 1 == point)  # "12." left: drop the point
+    matrix[rows[bare], point[bare]] = 0
+    texts = matrix.view(f"S{width}").ravel()
+    values = np.full(data.size, pd.NA, dtype=object)
+    values[plain] = texts[plain].astype(str).astype(object)
+    return values, plain
+
+
+def amounts_of(cells: np.ndarray):
+    """`convert_amounts` of raw cell texts (an object array of str): the plain cells read by
+    `plain_amounts`, the others (stripped) by `convert_amounts`."""
+    fast = plain_amounts(cells)
+    if fast is None:
+        return convert_amounts(cells, strings(cells))
+    values, plain = fast
+    n = len(cells)
+    missing = np.zeros(n, dtype=bool)
+    problems = np.zeros(n, dtype=np.int8)
+    if not plain.all():
+        rest = np.flatnonzero(~plain)
+        others = cells[rest]
+        values[rest], missing[rest], problems[rest] = convert_amounts(others, strings(others))
     return values, missing, problems
 
 
