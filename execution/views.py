@@ -13,7 +13,7 @@ from agency.permissions import permission_required
 from agency.views import apply_validation_error
 from execution import permissions, selectors
 from execution.forms import UploadForm
-from execution.metrics.ingestion import ingestion_upload
+from execution.metrics.ingestion import ingestion_upload, progress_get
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
 
@@ -48,7 +48,8 @@ def ingestion_run(request, run_id: int):
     """A run's status, counts and errors; htmx polls the status panel until the run finishes."""
     run = selectors.ingestion_run_get_for(agency=request.agency, run_id=run_id)
     template = "execution/_run_status.html" if request.htmx else "execution/run_detail.html"
-    return render(request, template, {"run": run})
+    rows_so_far = progress_get(run.pk) if run.status == run.Status.RUNNING else None
+    return render(request, template, {"run": run, "rows_so_far": rows_so_far})
 
 
 def _cell(value) -> str:

@@ -137,6 +137,17 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "portal@localhost")
 
 # Celery: Redis broker when REDIS_URL is set; otherwise every task runs eagerly in-process.
 REDIS_URL = env_str("REDIS_URL", "")
+
+# The cache holds what processes share for a moment (an ingestion run's progress): Redis when
+# there is one, else this process's memory (the embedded demo runs tasks in-process anyway).
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
@@ -200,6 +201,19 @@ def ingestion_run_process(*, run: IngestionRun) -> IngestionRun:
     return _process(run, _parsed_file)
 
 
+PROGRESS_KEY = "ingestion-progress:{run_id}"
+
+
+def progress_set(run_id: int, rows: int) -> None:
+    """Rows loaded so far by a running run. Kept in the cache (Redis in production), not in the
+    run's row: that row is locked by the run's own transaction until it ends."""
+    cache.set(PROGRESS_KEY.format(run_id=run_id), rows, timeout=3600)
+
+
+def progress_get(run_id: int) -> int | None:
+    return cache.get(PROGRESS_KEY.format(run_id=run_id))
+
+
 def _is_duplicate_key(error: Exception) -> bool:
     """A unique-key clash, whether Django wrapped the driver's error or COPY raised it raw."""
     if isinstance(error, IntegrityError):
@@ -235,7 +249,13 @@ def _process(run: IngestionRun, read) -> IngestionRun:
                     IngestionRun.Source.UPLOAD,
                     IngestionRun.Source.COMMAND,
                 }
-                result = facts_replace(run=run, grain=grain, frames=frames, whole_range=whole_range)
+                result = facts_replace(
+                    run=run,
+                    grain=grain,
+                    frames=frames,
+                    whole_range=whole_range,
+                    on_progress=lambda rows, run_id=run.pk: progress_set(run_id, rows),
+                )
                 run.rows_read, run.rows_skipped = (
                     report.rows_read,
                     getattr(report, "rows_skipped", 0),

@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -130,7 +130,12 @@ def _chunks(grain: str, frames: Iterable[pd.DataFrame], copy_prefix: str | None)
 
 
 def facts_replace(
-    *, run: IngestionRun, grain: str, frames: Iterable[pd.DataFrame], whole_range: bool = False
+    *,
+    run: IngestionRun,
+    grain: str,
+    frames: Iterable[pd.DataFrame],
+    whole_range: bool = False,
+    on_progress: Callable[[int], None] | None = None,
 ) -> WriteResult:
     """Load a run's frames into the grain's fact table. Call inside `transaction.atomic()`.
 
@@ -161,6 +166,8 @@ def facts_replace(
         else:
             _bulk_create(model, run, chunk.frame, chunk.columns)
         result.rows_written += len(chunk.frame)
+        if on_progress is not None:
+            on_progress(result.rows_written)
     if whole_range and earlier and result.dates:
         _delete_earlier_between(model, run, min(result.dates), max(result.dates), replaced)
     return result

@@ -265,3 +265,25 @@ def test_a_corrected_ad_report_clears_a_day_it_no_longer_has(tmp_path, store_a, 
         (datetime.date(2026, 9, 1), Decimal("3.00")),
         (datetime.date(2026, 9, 3), Decimal("3.00")),
     ]
+
+
+def test_a_running_run_shows_the_rows_loaded_so_far(client, demo_manager, store_a):
+    from execution.metrics.ingestion import progress_set
+
+    with agency_scope(store_a.agency_id):
+        run = IngestionRun.objects.create(
+            store=store_a, source="upload", filename="big.csv", status="running"
+        )
+    progress_set(run.pk, 150000)  # written by the worker, read here through the shared cache
+    client.force_login(demo_manager.user)
+    body = client.get(f"/demo/data/runs/{run.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert "150000 rows loaded so far" in body
+
+
+def test_a_run_reports_its_progress_while_it_loads(push, store_a, monkeypatch):
+    from execution.metrics import ingestion
+
+    reported = []
+    monkeypatch.setattr(ingestion, "progress_set", lambda run_id, rows: reported.append(rows))
+    run = push(store_a, "store_day", [{"date": "2026-09-01", "visitors": 1}])
+    assert reported == [1] and run.rows_written == 1
