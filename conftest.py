@@ -22,6 +22,9 @@ from agency.tenancy import agency_scope
 from engagements.lifecycle import Service, Stage
 from engagements.models import Engagement, EngagementTransition, Goal
 
+# Fixtures of step apps that other apps' tests (the isolation check) use too.
+pytest_plugins = ["diagnostics.tests.fixtures", "proposals.tests.fixtures"]
+
 PASSWORD = "correct-horse-battery"
 _sequence = itertools.count(1)
 
@@ -108,6 +111,52 @@ def make_store(db):
             return Store.objects.create(brand=brand, **fields)
 
     return make
+
+
+@pytest.fixture
+def make_token(db):
+    """Create an API token and return its secret (all scopes unless told otherwise)."""
+    from agency.models import ApiScope
+    from agency.services import api_token_create
+
+    def make(
+        agency: Agency,
+        *,
+        scopes: list[str] | None = None,
+        brand: Brand | None = None,
+        expires_days: int | None = None,
+        name: str = "integration",
+    ) -> str:
+        with agency_scope(agency):
+            _token, secret = api_token_create(
+                actor=None,
+                agency=agency,
+                name=name,
+                scopes=list(ApiScope.values) if scopes is None else scopes,
+                brand=brand,
+                expires_days=expires_days,
+            )
+        return secret
+
+    return make
+
+
+@pytest.fixture
+def api(client):
+    """Call the API with a bearer token: `api.get(secret, url, **params)`, `api.post(...)`."""
+
+    class Api:
+        def get(self, secret: str | None, url: str, headers: dict | None = None, **params):
+            return client.get(url, params, headers=_bearer(secret, headers))
+
+        def post(self, secret: str | None, url: str, data=None, headers=None, **kwargs):
+            kwargs.setdefault("content_type", "application/json")
+            return client.post(url, data, headers=_bearer(secret, headers), **kwargs)
+
+    def _bearer(secret, headers):
+        return {**({"Authorization": f"Bearer {secret}"} if secret else {}), **(headers or {})}
+
+    return Api()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from django import forms
 from django.contrib.auth.forms import PasswordResetForm
 from django.utils.translation import gettext_lazy as _
 
-from agency.models import BRAND_ROLES, STAFF_ROLES, Agency, Brand, Role, Store, User
+from agency.models import BRAND_ROLES, STAFF_ROLES, Agency, ApiScope, Brand, Role, Store, User
 
 
 class InviteForm(forms.Form):
@@ -92,3 +92,32 @@ class PasswordForgotForm(PasswordResetForm):
 
     def get_users(self, email):
         return User.objects.filter(email__iexact=email.strip(), is_active=True)
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        help_text=_("What uses the token, e.g. “Brand A BI nightly pull”."),
+    )
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"), choices=ApiScope.choices, widget=forms.CheckboxSelectMultiple
+    )
+    brand = forms.ModelChoiceField(
+        label=_("Only this brand"),
+        queryset=Brand.objects.none(),
+        required=False,
+        empty_label=_("Every brand"),
+        help_text=_("A token for a brand's own systems should see that brand only."),
+    )
+    expires_days = forms.IntegerField(
+        label=_("Expires after (days)"),
+        required=False,
+        min_value=1,
+        max_value=3650,
+        help_text=_("Leave empty for a token that does not expire."),
+    )
+
+    def __init__(self, *args, brands, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["brand"].queryset = brands

@@ -291,3 +291,62 @@ class MembershipBrand(AgencyOwnedModel):
                 fields=["agency", "membership", "brand"], name="membership_brand_unique"
             )
         ]
+
+
+class ApiScope(models.TextChoices):
+    """What an API token may do. Brands and stores are readable with any scope."""
+
+    ENGAGEMENTS_READ = "engagements:read", _("Read engagements")
+    METRICS_READ = "metrics:read", _("Read metrics and ingestion runs")
+    METRICS_WRITE = "metrics:write", _("Push metrics and upload exports")
+    REPORTS_READ = "reports:read", _("Read briefs, reviews and proposals")
+
+
+class ApiToken(AgencyOwnedModel):
+    """A bearer token for integrations, tied to one agency and optionally to one brand.
+
+    Only the SHA-256 of the secret is stored (the secret is shown once, at creation); `prefix`
+    is the first characters of the secret, kept so people can tell their tokens apart. A token
+    stops working when it expires or is revoked; neither can be undone.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=12)
+    key_hash = models.CharField(max_length=64, editable=False)
+    scopes = models.JSONField(_("scopes"), default=list)
+    brand = models.ForeignKey(
+        Brand,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("brand"),
+        help_text=_("Leave empty for every brand of the agency."),
+    )
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "key_hash"], name="api_token_unique_hash")
+        ]
+        # Authentication looks a token up by its hash alone, before any agency is known.
+        indexes = [models.Index(fields=["key_hash"], name="api_token_hash")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_usable(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

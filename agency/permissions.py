@@ -29,6 +29,10 @@ def can_edit_agency_settings(membership: Membership) -> bool:
     return membership.role == Role.ADMIN
 
 
+def can_manage_api_tokens(membership: Membership) -> bool:
+    return membership.role == Role.ADMIN
+
+
 def can_manage_brands(membership: Membership) -> bool:
     return membership.role in MANAGER_ROLES
 

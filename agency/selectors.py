@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from agency.models import STAFF_ROLES, Agency, Brand, Membership, Role, Store
+from agency.models import STAFF_ROLES, Agency, ApiToken, Brand, Membership, Role, Store
 
 
 def memberships_of_user(user) -> QuerySet[Membership]:
@@ -95,3 +95,27 @@ def staff_members(*, agency: Agency) -> QuerySet[Membership]:
 def account_manager_choices(*, agency: Agency) -> QuerySet[Membership]:
     """Active admins and account managers: the people who may manage an engagement."""
     return staff_members(agency=agency).filter(role__in=[Role.ADMIN, Role.ACCOUNT_MANAGER])
+
+
+def api_token_for_secret(secret: str) -> ApiToken | None:
+    """The token a bearer secret belongs to, from any agency: authentication runs before a tenant
+    is known (the token is what names it), hence unscoped."""
+    from agency.services import api_token_hash
+
+    return (
+        ApiToken.objects.unscoped()
+        .filter(key_hash=api_token_hash(secret))
+        .select_related("agency")
+        .first()
+    )
+
+
+def api_token_list(*, agency: Agency) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(agency=agency).select_related("brand", "created_by")
+
+
+def api_token_get_for(*, agency: Agency, token_id: int) -> ApiToken:
+    token = ApiToken.objects.filter(agency=agency, pk=token_id).first()
+    if token is None:
+        raise Http404
+    return token

@@ -4,9 +4,10 @@ everything else is account plumbing, the health check and the Django admin."""
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from agency import views
+from agency import rest, views
 from agency.forms import PasswordForgotForm
 
 account_patterns = [
@@ -44,6 +45,12 @@ tenant_patterns = [
     path("", include("execution.urls")),
     path("settings/", views.agency_settings, name="agency_settings"),
     path("logo/", views.agency_logo, name="agency_logo"),
+    path("settings/api-tokens/", views.api_token_list, name="api_token_list"),
+    path(
+        "settings/api-tokens/<int:token_id>/revoke/",
+        views.api_token_revoke,
+        name="api_token_revoke",
+    ),
     path("people/", views.member_list, name="member_list"),
     path("people/new/<slug:kind>/", views.member_invite, name="member_invite"),
     path("people/<int:membership_id>/", views.member_edit, name="member_edit"),
@@ -61,8 +68,19 @@ tenant_patterns = [
     path("stores/<int:store_id>/edit/", views.store_edit, name="store_edit"),
 ]
 
+# The REST API: each app's endpoints live in its api.py; agency/rest.py is their common frame.
+api_patterns = [
+    path("v1/", include("agency.api")),
+    path("v1/", include("engagements.api")),
+    path("v1/", include("execution.api")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    re_path(r"^", rest.api_not_found, name="not_found"),
+]
+
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("api/", include((api_patterns, "api"))),
     path("admin/", admin.site.urls),
     path("accounts/", include(account_patterns)),
     path("", views.home, name="home"),

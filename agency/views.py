@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 from agency import permissions, selectors, services
 from agency.forms import (
     AgencySettingsForm,
+    ApiTokenForm,
     BrandForm,
     InviteForm,
     LanguageForm,
@@ -149,6 +150,49 @@ def agency_settings(request):
             messages.success(request, _("Settings saved."))
             return redirect("agency_settings", agency_slug=agency.slug)
     return render(request, "agency/settings.html", {"form": form})
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+
+@never_cache
+@permissions.permission_required(permissions.can_manage_api_tokens)
+def api_token_list(request):
+    """The agency's tokens, and the form for a new one. A new token's secret is shown on the
+    page that answers the form, once; it is never stored."""
+    brands = selectors.brand_list(agency=request.agency)
+    form = ApiTokenForm(request.POST or None, brands=brands)
+    created = secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            created, secret = services.api_token_create(
+                actor=request.membership,
+                agency=request.agency,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                brand=form.cleaned_data["brand"],
+                expires_days=form.cleaned_data["expires_days"],
+            )
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            form = ApiTokenForm(brands=brands)
+    tokens = selectors.api_token_list(agency=request.agency)
+    return render(
+        request,
+        "agency/api_tokens.html",
+        {"form": form, "tokens": tokens, "created": created, "secret": secret},
+    )
+
+
+@permissions.permission_required(permissions.can_manage_api_tokens)
+def api_token_revoke(request, token_id: int):
+    token = selectors.api_token_get_for(agency=request.agency, token_id=token_id)
+    if request.method != "POST":  # after the lookup: a stranger's object is a 404, not a 405
+        return HttpResponseNotAllowed(["POST"])
+    services.api_token_revoke(actor=request.membership, token=token)
+    messages.success(request, _("“%(name)s” was revoked; it no longer works.") % {"name": token})
+    return redirect("api_token_list", agency_slug=request.agency.slug)
 
 
 # --- people ---------------------------------------------------------------------------------

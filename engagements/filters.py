@@ -1,10 +1,10 @@
-"""The one FilterSet of the engagement list, shared by the page and (later) the API."""
+"""The one FilterSet of the engagement list, shared by the page and the API."""
 
 import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from agency.models import Brand, Membership
+from agency.models import STAFF_ROLES, Brand, Membership
 from engagements.lifecycle import Stage
 from engagements.models import Engagement, EngagementStatus
 
@@ -34,10 +34,13 @@ class EngagementFilter(django_filters.FilterSet):
         model = Engagement
         fields = ["q", "stage", "brand", "manager", "status"]
 
-    def __init__(self, *args, brands, managers, **kwargs):
+    def __init__(self, *args, brands=None, managers=None, **kwargs):
+        """The choices are read in the request's tenant scope (the page passes its own lists)."""
         super().__init__(*args, **kwargs)
-        self.filters["brand"].queryset = brands
-        self.filters["manager"].queryset = managers
+        self.filters["brand"].queryset = Brand.objects.all() if brands is None else brands
+        self.filters["manager"].queryset = (
+            Membership.objects.filter(role__in=STAFF_ROLES) if managers is None else managers
+        )
 
     def search(self, queryset, name, value):
         value = value.strip()

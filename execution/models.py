@@ -74,6 +74,15 @@ class IngestionRun(AgencyOwnedModel):
         related_name="+",
         editable=False,
     )
+    api_token = models.ForeignKey(
+        "agency.ApiToken",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("API token"),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

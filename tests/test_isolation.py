@@ -31,8 +31,45 @@ def run_a(store_a):
 
 
 @pytest.fixture
+def token_a(demo_agency, brand_a):
+    from agency.services import api_token_create
+    from agency.tenancy import agency_scope
+
+    with agency_scope(demo_agency):
+        token, _secret = api_token_create(
+            actor=None,
+            agency=demo_agency,
+            name="Brand A BI",
+            scopes=["metrics:read"],
+            brand=brand_a,
+        )
+    return token
+
+
+# Step apps map their own URL arguments to Brand A objects: each app's `tests/fixtures.py`
+# (loaded by the root conftest's `pytest_plugins`) defines one of these fixtures.
+APP_URL_ARGUMENT_FIXTURES = ("diagnostics_url_arguments", "proposals_url_arguments")
+
+
+def app_url_arguments(request) -> dict:
+    arguments = {}
+    for name in APP_URL_ARGUMENT_FIXTURES:
+        arguments.update(request.getfixturevalue(name))
+    return arguments
+
+
+@pytest.fixture
 def world(
-    demo_admin, rival_manager, brand_a_owner, brand_b_owner, engagement_a, store_a, brand_a, run_a
+    request,
+    demo_admin,
+    rival_manager,
+    brand_a_owner,
+    brand_b_owner,
+    engagement_a,
+    store_a,
+    brand_a,
+    run_a,
+    token_a,
 ):
     # Every page must exist for the agency's own admin, the logo included.
     demo_admin.agency.logo.save("logo.png", ContentFile(png_bytes()), save=True)
@@ -52,6 +89,8 @@ def world(
             "store_id": lambda: store_a.pk,
             "membership_id": lambda: brand_a_owner.pk,
             "run_id": lambda: run_a.pk,
+            "token_id": lambda: token_a.pk,
+            **app_url_arguments(request),
         },
         plain_arguments={"kind": "brand"},
         owner_client=logged_in(demo_admin),

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_filters",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "agency",
     "engagements",
     "execution",
@@ -165,9 +167,59 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
 }
 
+# The REST API (agency/rest.py holds the frame every endpoint derives from).
 REST_FRAMEWORK = {
+    # Bearer tokens are added by agency.rest.TenantAPIMixin (naming them here would import
+    # agency.rest while DRF is still loading).
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    # The API's views use stricter subclasses of these (agency.rest.TenantAPIMixin): a blank,
+    # repeated or unknown filter or ordering is refused rather than ignored.
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "agency.rest.api_exception_handler",
+    "COERCE_DECIMAL_TO_STRING": True,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# One budget per token, shared by every endpoint (DRF's rate syntax: N/second|minute|hour|day).
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/minute")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Tmall engagement portal API",
+    "DESCRIPTION": (
+        "Brands, stores, engagements, metrics and ingestion runs of one agency, for "
+        "integrations. Authenticate with `Authorization: Bearer <token>`; a token belongs to one "
+        "agency (and optionally one brand) and carries scopes. Lists are cursor-paginated "
+        '(`next` / `previous` links). Every error is `{"error": {"code", "message", '
+        '"details"}}`; a 400\'s `details` names each refused parameter or field. A parameter '
+        "takes one value, and no text may hold a NUL character."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No validator badge: Swagger UI would send the schema's URL to validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "ENUM_NAME_OVERRIDES": {
+        "EngagementStatusEnum": "engagements.models.EngagementStatus",
+        "IngestionRunStatusEnum": "execution.models.IngestionRun.Status",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "agency.rest.schema_add_error_responses",
+    ],
 }
 
 SESSION_COOKIE_HTTPONLY = True

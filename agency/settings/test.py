@@ -28,3 +28,6 @@ ALLOWED_HOSTS = ["*"]
 # Tests read English unless they are about language (they set zh-hans themselves); the product's
 # default stays zh-hans (base.py), and the factories give agencies English as their default.
 LANGUAGE_CODE = "en"
+# The API's per-token budget is exercised by its own test (which lowers it); elsewhere, and for
+# schemathesis, it must not interfere.
+API_THROTTLE_RATE = "100000/minute"

@@ -23,7 +23,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agency.models import Membership, Store
+from agency.models import ApiScope, ApiToken, Membership, Store
 from execution import permissions
 from execution.metrics.rows import rows_check
 from execution.metrics.schema import GRAINS, KIND_AD_TOOL, KIND_GRAIN, ReportKind
@@ -70,6 +70,16 @@ def _check_upload(*, filename: str, size: int, limited: bool = True) -> None:
         )
 
 
+def _check_actor(actor: Membership | None, api_token: ApiToken | None) -> None:
+    """A run comes from a staff member, or from an API token with `metrics:write`."""
+    if actor is not None:
+        allowed = permissions.can_ingest_metrics(actor)
+    else:
+        allowed = api_token is not None and ApiScope.METRICS_WRITE in api_token.scopes
+    if not allowed:
+        raise PermissionDenied
+
+
 def _check_kind(kind: str | None) -> str:
     if kind and kind not in ReportKind.values:
         raise ValidationError({"kind": _("Unknown report kind “%(kind)s”.") % {"kind": kind}})
@@ -85,11 +95,16 @@ def _queue(run: IngestionRun) -> None:
 
 @transaction.atomic
 def ingestion_upload(
-    *, actor: Membership, store: Store, file: File, filename: str, kind: str | None = None
+    *,
+    actor: Membership | None,
+    store: Store,
+    file: File,
+    filename: str,
+    kind: str | None = None,
+    api_token: ApiToken | None = None,
 ) -> IngestionRun:
-    """Store an uploaded export and queue its run."""
-    if not permissions.can_ingest_metrics(actor):
-        raise PermissionDenied
+    """Store an uploaded export and queue its run (from the portal, or the API with a token)."""
+    _check_actor(actor, api_token)
     _check_upload(filename=filename, size=file.size)
     run = IngestionRun(
         agency_id=store.agency_id,
@@ -100,7 +115,8 @@ def ingestion_upload(
         checksum=_checksum(file),
         kind=_check_kind(kind),
         kind_override=bool(kind),
-        created_by=actor.user,
+        created_by=actor.user if actor else None,
+        api_token=api_token,
     )
     run.file.save(run.filename, file, save=False)
     run.save()
@@ -129,11 +145,15 @@ def ingestion_from_path(*, store: Store, path: Path, kind: str | None = None) ->
 
 @transaction.atomic
 def ingestion_push(
-    *, actor: Membership | None, store: Store, grain: str, rows: list[Mapping]
+    *,
+    actor: Membership | None,
+    store: Store,
+    grain: str,
+    rows: list[Mapping],
+    api_token: ApiToken | None = None,
 ) -> IngestionRun:
     """Queue a JSON push of rows for one store and grain (integrations)."""
-    if actor is not None and not permissions.can_ingest_metrics(actor):
-        raise PermissionDenied
+    _check_actor(actor, api_token)
     if grain not in GRAINS:
         raise ValidationError({"grain": _("Unknown grain “%(grain)s”.") % {"grain": grain}})
     payload = json.dumps(rows, ensure_ascii=False, default=str).encode()
@@ -147,6 +167,7 @@ def ingestion_push(
         size=len(payload),
         checksum=hashlib.sha256(payload).hexdigest(),
         created_by=actor.user if actor else None,
+        api_token=api_token,
     )
     run.file.save(PUSH_FILENAME, ContentFile(payload), save=False)
     run.save()

@@ -155,11 +155,13 @@ def test_an_unexpected_problem_never_leaves_a_run_running(push, store_a, monkeyp
     assert "ZeroDivisionError" in run.message and run.finished_at is not None
 
 
-def test_a_run_left_running_by_a_killed_worker_is_processed_when_redelivered(push, store_a):
+def test_a_run_left_running_by_a_killed_worker_is_processed_when_redelivered(store_a, demo_manager):
     from execution.tasks import ingest_run
 
     with agency_scope(store_a.agency_id):
-        run = ingestion_push(actor=None, store=store_a, grain="store_day", rows=[day(D1, 4, 4)])
+        run = ingestion_push(
+            actor=demo_manager, store=store_a, grain="store_day", rows=[day(D1, 4, 4)]
+        )
         # The worker died after marking the run running; its transaction was rolled back.
         IngestionRun.objects.filter(pk=run.pk).update(status=IngestionRun.Status.RUNNING)
     ingest_run.delay(store_a.agency_id, run.pk)
