@@ -43,6 +43,8 @@ account_patterns = [
 tenant_patterns = [
     path("", include("engagements.urls")),
     path("", include("execution.urls")),
+    path("", include("diagnostics.urls")),
+    path("", include("proposals.urls")),
     path("settings/", views.agency_settings, name="agency_settings"),
     path("logo/", views.agency_logo, name="agency_logo"),
     path("settings/api-tokens/", views.api_token_list, name="api_token_list"),

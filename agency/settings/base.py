@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "agency",
     "engagements",
     "execution",
+    "diagnostics",
+    "proposals",
 ]
 
 MIDDLEWARE = [
