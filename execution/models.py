@@ -34,6 +34,8 @@ class IngestionRun(AgencyOwnedModel):
         COMMAND = "command", _("Command line")
         PUSH = "push", _("JSON push")
         CONNECTOR = "connector", _("Connector")
+        # Monthly totals typed in by staff for a store without exports, spread over the days.
+        MONTHLY = "monthly", _("Entered by month")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")

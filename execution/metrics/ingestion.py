@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -22,13 +23,14 @@ from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from agency.models import ApiScope, ApiToken, Membership, Store
 from execution import permissions
 from execution.metrics.rows import rows_check
-from execution.metrics.schema import GRAINS, KIND_AD_TOOL, KIND_GRAIN, ReportKind
+from execution.metrics.schema import GRAINS, KIND_AD_TOOL, KIND_GRAIN, AdTool, Grain, ReportKind
 from execution.metrics.writer import facts_replace
-from execution.models import IngestionRun
+from execution.models import IngestionRun, StoreDayAdFact, StoreDayFact
 
 logger = logging.getLogger(__name__)
 
@@ -196,6 +198,119 @@ def ingestion_pull(
     return runs
 
 
+class MonthEntryRefused(ValidationError):
+    """A month's totals that cannot be entered; the message says why, in the user's words."""
+
+
+def spread_count(total: int, days: int) -> list[int]:
+    """`total` over `days` whole parts that add up exactly: equal shares by largest remainder
+    (all remainders tie, so the earliest days take the extra unit)."""
+    base, remainder = divmod(total, days)
+    return [base + 1 if day < remainder else base for day in range(days)]
+
+
+def spread_money(total: Decimal, days: int) -> list[Decimal]:
+    """An amount over `days` parts in cents that add up exactly to the total."""
+    cents = int((total * 100).to_integral_value())
+    return [Decimal(part) / 100 for part in spread_count(cents, days)]
+
+
+@transaction.atomic
+def ingestion_enter_month(
+    *,
+    actor: Membership,
+    store: Store,
+    month: datetime.date,
+    visitors: int,
+    paying_buyers: int,
+    gmv: Decimal,
+    ad_spend: Decimal | None = None,
+    ad_tool: str = AdTool.ZHITONGCHE,
+) -> list[IngestionRun]:
+    """Write a month's totals, typed in by staff, as store-day facts (and ad facts for spend).
+
+    For a store without exports (a brand that kept only monthly figures), so the one metric
+    query reads them like any other data. The totals are spread evenly over the month's days and
+    add up exactly (counts by largest remainder, money in cents). Entering a month again replaces
+    it, ad spend included (an entry without spend clears the spend an earlier entry wrote). A
+    month that has not ended, or that already has daily figures from exports or connectors, is
+    refused: typed totals must never overwrite real daily data. All or nothing.
+    """
+    _check_actor(actor, None)
+    month = month.replace(day=1)
+    last_day = (month + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+    if last_day >= timezone.localdate():
+        raise MonthEntryRefused({"month": _("Enter a month that has ended.")})
+    if ad_tool not in AdTool.values:
+        raise MonthEntryRefused({"ad_tool": _("Unknown ad tool.")})
+    if paying_buyers > visitors:
+        raise MonthEntryRefused({"paying_buyers": _("Paying buyers cannot be more than visitors.")})
+    for name, value in (("visitors", visitors), ("paying_buyers", paying_buyers)):
+        if value < 0:
+            raise MonthEntryRefused({name: _("Enter a number of zero or more.")})
+    for name, value in (("gmv", gmv), ("ad_spend", ad_spend)):
+        if value is not None and (value < 0 or value != value.quantize(Decimal("0.01"))):
+            raise MonthEntryRefused({name: _("Enter an amount of zero or more, to the cent.")})
+    Store.objects.select_for_update().filter(pk=store.pk).exists()
+    monthly_runs = IngestionRun.objects.filter(store=store, source=IngestionRun.Source.MONTHLY)
+    in_month = {"store": store, "date__gte": month, "date__lte": last_day}
+    if StoreDayFact.objects.filter(**in_month).exclude(run__in=monthly_runs).exists():
+        raise MonthEntryRefused(
+            {
+                "month": _(
+                    "This month already has daily figures from exports or a connector; "
+                    "upload a corrected export instead."
+                )
+            }
+        )
+    days = (last_day - month).days + 1
+    dates = [month + datetime.timedelta(days=offset) for offset in range(days)]
+    rows = [
+        {"date": date, "visitors": v, "paying_buyers": b, "gmv": g}
+        for date, v, b, g in zip(
+            dates,
+            spread_count(visitors, days),
+            spread_count(paying_buyers, days),
+            spread_money(gmv, days),
+            strict=True,
+        )
+    ]
+    # The spend an earlier entry of this month wrote goes, whatever its tool: this entry replaces
+    # it (ad reports of other sources are left alone).
+    stale = StoreDayAdFact.objects.filter(**in_month, run__in=monthly_runs)
+    stale._raw_delete(stale.db)
+    label = f"{month:%Y-%m}"
+    grains = [(Grain.STORE_DAY, rows)]
+    if ad_spend is not None:
+        ad_rows = [
+            {
+                "date": date,
+                "ad_tool": ad_tool,
+                "campaign": str(_("Entered by month")),
+                "ad_spend": s,
+            }
+            for date, s in zip(dates, spread_money(ad_spend, days), strict=True)
+        ]
+        grains.append((Grain.STORE_DAY_AD, ad_rows))
+    runs = []
+    for grain, grain_rows in grains:
+        run = IngestionRun.objects.create(
+            agency_id=store.agency_id,
+            store=store,
+            source=IngestionRun.Source.MONTHLY,
+            grain=grain,
+            ad_tool=ad_tool if grain == Grain.STORE_DAY_AD else "",
+            filename=str(_("Entered by month %(month)s") % {"month": label}),
+            created_by=actor.user,
+        )
+        run = _process(run, lambda _run, g=grain, r=grain_rows: _checked_rows(g, r))
+        if run.status != IngestionRun.Status.SUCCEEDED:
+            # Undo the other grain's run too: the entry is all or nothing.
+            raise MonthEntryRefused(run.message or _("The month could not be written."))
+        runs.append(run)
+    return runs
+
+
 def _checked_rows(grain: str, rows: Iterable[Mapping]):
     checked = rows_check(grain, rows)
     return grain, None, checked, [checked.frame]
@@ -290,9 +405,11 @@ def _process(run: IngestionRun, read) -> IngestionRun:
                 run.date_start, run.date_end = result.date_range
         except _RunFailed:
             run.status = IngestionRun.Status.FAILED
-            run.message = _("%(count)s rows have errors; nothing was written.") % {
-                "count": run.errors_total
-            }
+            run.message = ngettext(
+                "%(count)s row has errors; nothing was written.",
+                "%(count)s rows have errors; nothing was written.",
+                run.errors_total,
+            ) % {"count": run.errors_total}
         except ValidationError as error:
             run.status = IngestionRun.Status.FAILED
             run.message = " ".join(error.messages)
@@ -340,6 +457,7 @@ def _error_dict(error) -> dict:
 
 __all__ = [
     "KIND_GRAIN",
+    "ingestion_enter_month",
     "ingestion_from_path",
     "ingestion_pull",
     "ingestion_push",
