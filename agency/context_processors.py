@@ -1,4 +1,5 @@
 from agency import permissions, selectors
+from agency.notifications import notification_unread_count
 
 
 def tenant(request):
@@ -25,4 +26,5 @@ def tenant(request):
         "can_manage_brands": permissions.can_manage_brands(membership),
         "can_edit_agency_settings": permissions.can_edit_agency_settings(membership),
         "can_create_engagement": permissions.can_create_engagement(membership),
+        "unread_notifications": notification_unread_count(user=request.user),
     }

@@ -350,3 +350,31 @@ class ApiToken(AgencyOwnedModel):
     def is_usable(self, now=None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class Notification(AgencyOwnedModel):
+    """An in-app notice to one member (a proposal was sent, approved, sent back, ...).
+
+    `brand` is the brand the notice concerns, if any: the tenant scope shows a brand user only
+    notices about their brands, and the selector only their own; agency-level notices (no brand)
+    reach staff only.
+    """
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("user")
+    )
+    brand = models.ForeignKey(
+        Brand, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    title = models.CharField(_("title"), max_length=300)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    tenant_brand_path = "brand"
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["agency", "user", "read_at"], name="notification_unread")]

@@ -11,3 +11,11 @@ def send_invitation(agency, membership_id: int) -> None:
     membership = Membership.objects.filter(pk=membership_id).select_related("user").first()
     if membership is not None:
         membership_invitation_deliver(membership=membership)
+
+
+@tenant_task()
+def send_notification_emails(agency, messages: list[dict]) -> None:
+    """E-mail already rendered notifications (see `agency.notifications.notification_send`)."""
+    from agency.notifications import notifications_email_deliver
+
+    notifications_email_deliver(messages=messages)

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import (
     FileResponse,
@@ -25,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from agency import permissions, selectors, services
+from agency import notifications, permissions, selectors, services
 from agency.forms import (
     AgencySettingsForm,
     ApiTokenForm,
@@ -355,3 +356,21 @@ def store_edit(request, store_id: int):
     return render(
         request, "agency/store_form.html", {"form": form, "brand": store.brand, "store": store}
     )
+
+
+# --- notifications --------------------------------------------------------------------------
+
+
+def notification_list(request):
+    """The member's own notifications, newest first (unread ones marked)."""
+    own = notifications.notification_list(user=request.user)
+    page = Paginator(own, 50).get_page(request.GET.get("page"))
+    return render(request, "agency/notification_list.html", {"page": page})
+
+
+def notifications_read(request):
+    """Mark every notification of the member read."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    notifications.notifications_mark_read(user=request.user)
+    return redirect("notification_list", agency_slug=request.agency.slug)

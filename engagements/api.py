@@ -13,7 +13,20 @@ from agency.models import ApiScope
 from agency.rest import TenantViewSet
 from engagements.filters import EngagementFilter
 from engagements.lifecycle import STAGE_PHASE, Stage, stage_number
-from engagements.models import Engagement
+from engagements.models import Engagement, EngagementTarget
+
+
+class EngagementTargetSerializer(serializers.ModelSerializer):
+    value = serializers.DecimalField(max_digits=18, decimal_places=4, coerce_to_string=True)
+    source_version = serializers.IntegerField(
+        source="source_version_id",
+        allow_null=True,
+        help_text="The proposal version the target came from.",
+    )
+
+    class Meta:
+        model = EngagementTarget
+        fields = ["metric", "comparison", "value", "period", "by_month", "source_version"]
 
 
 class EngagementSerializer(serializers.ModelSerializer):
@@ -22,6 +35,12 @@ class EngagementSerializer(serializers.ModelSerializer):
     phase = serializers.SerializerMethodField(help_text="before, during or after.")
     account_manager = serializers.CharField(
         source="account_manager.user.display_name", read_only=True
+    )
+    targets = EngagementTargetSerializer(
+        many=True,
+        read_only=True,
+        help_text="The live KPI targets, from the approved proposal: `comparison` is >= or <=; "
+        "`period` month (that month) or cumulative (months 1 to `by_month`).",
     )
 
     class Meta:
@@ -40,6 +59,7 @@ class EngagementSerializer(serializers.ModelSerializer):
             "phase",
             "status",
             "account_manager",
+            "targets",
             "created_at",
             "updated_at",
         ]
@@ -65,6 +85,24 @@ ENGAGEMENT_EXAMPLE = {
     "phase": "during",
     "status": "active",
     "account_manager": "王晓",
+    "targets": [
+        {
+            "metric": "gmv",
+            "comparison": ">=",
+            "value": "500000.0000",
+            "period": "month",
+            "by_month": 3,
+            "source_version": 12,
+        },
+        {
+            "metric": "roi",
+            "comparison": ">=",
+            "value": "3.0000",
+            "period": "month",
+            "by_month": 3,
+            "source_version": 12,
+        },
+    ],
     "created_at": "2026-03-01T02:00:00Z",
     "updated_at": "2026-06-20T08:15:00Z",
 }
@@ -78,7 +116,8 @@ ENGAGEMENT_EXAMPLE = {
         examples=[OpenApiExample("An engagement", value=ENGAGEMENT_EXAMPLE, response_only=True)],
     ),
     retrieve=extend_schema(
-        description="One engagement: its stage, step (1 to 8) and phase. Needs `engagements:read`.",
+        description="One engagement: its stage, step (1 to 8), phase and live KPI targets. "
+        "Needs `engagements:read`.",
         examples=[OpenApiExample("An engagement", value=ENGAGEMENT_EXAMPLE, response_only=True)],
     ),
 )
@@ -91,7 +130,9 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
     lookup_value_converter = "int"
 
     def get_queryset(self):
-        return Engagement.objects.select_related("store", "account_manager__user")
+        return Engagement.objects.select_related("store", "account_manager__user").prefetch_related(
+            "targets"
+        )
 
 
 router = SimpleRouter(use_regex_path=False)

@@ -170,3 +170,29 @@ class EngagementTransition(AgencyOwnedModel):
     @property
     def is_backward(self) -> bool:
         return bool(self.from_stage) and stage_number(self.to_stage) < stage_number(self.from_stage)
+
+
+class EngagementTarget(AgencyOwnedModel):
+    """A live KPI target of the engagement, which monitoring and the reviews measure against.
+
+    Engagement data, not proposal data: the approved proposal copies its targets in (replacing
+    the previous ones), so the step apps that read targets need not import proposals.
+    `source_version_id` says which proposal version they came from (no foreign key, on purpose).
+    """
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="targets")
+    metric = models.CharField(_("metric"), max_length=40)
+    comparison = models.CharField(_("comparison"), max_length=2)
+    value = models.DecimalField(_("value"), max_digits=18, decimal_places=4)
+    period = models.CharField(_("period"), max_length=12)
+    by_month = models.PositiveSmallIntegerField(_("by month"))
+    source_version_id = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    tenant_parent = "engagement"
+    tenant_brand_path = "engagement__store__brand"
+
+    class Meta:
+        verbose_name = _("KPI target")
+        verbose_name_plural = _("KPI targets")
+        ordering = ["by_month", "metric", "pk"]

@@ -14,12 +14,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from agency import permissions
-from agency.models import Membership, Store
+from agency.models import Membership, Store, User
 from engagements.gates import closed_gates_for
 from engagements.lifecycle import STAGE_SERVICE, Service, Stage, stage_number
 from engagements.models import (
     Engagement,
     EngagementStatus,
+    EngagementTarget,
     EngagementTeamMember,
     EngagementTransition,
 )
@@ -177,11 +178,12 @@ def engagement_update(
 @transaction.atomic
 def engagement_move_stage(
     *,
-    actor: Membership,
+    actor: Membership | None,
     engagement: Engagement,
     to_stage: str,
     reason: str = "",
     expected_stage: str | None = None,
+    on_behalf_of: User | None = None,
 ) -> EngagementTransition:
     """Move an engagement forward or back, enforcing the lifecycle, and record the move.
 
@@ -190,8 +192,16 @@ def engagement_move_stage(
     proposal from step 3 on; a published full review for step 8); a move back says why. The row
     is locked so two people moving at once cannot both succeed; `expected_stage` (the stage the
     user saw) turns a stale form into a clear refusal instead of a surprise.
+
+    `actor=None` is a system move that another service makes as the consequence of its own,
+    already authorised, event (a brand owner's approval moves the engagement to store setup):
+    no staff permission is asked, but it must say why, and every other rule holds. The timeline
+    records `on_behalf_of` as the one who moved it.
     """
-    if not permissions.can_move_stage(actor, engagement):
+    if actor is None:
+        if not reason.strip():
+            raise StageMoveRefused(_("A system move must say why."))
+    elif not permissions.can_move_stage(actor, engagement):
         raise PermissionDenied
     locked = Engagement.objects.select_for_update().get(pk=engagement.pk)
     if locked.status == EngagementStatus.ENDED:
@@ -226,10 +236,40 @@ def engagement_move_stage(
         engagement=locked,
         from_stage=locked.stage,
         to_stage=to_stage,
-        actor=actor.user,
+        actor=actor.user if actor is not None else on_behalf_of,
         reason=reason,
     )
     locked.stage = to_stage
     locked.save(update_fields=["stage", "updated_at"])
     engagement.stage = to_stage
     return transition
+
+
+@transaction.atomic
+def engagement_targets_replace(
+    *, engagement: Engagement, targets: list[dict], source_version_id: int | None
+) -> list[EngagementTarget]:
+    """Make `targets` (dicts of metric, comparison, value, period, by_month) the engagement's live
+    KPI targets, replacing the previous ones. Called by the app whose event sets them (an
+    approved proposal); it has checked who may do so."""
+    EngagementTarget.objects.filter(engagement=engagement).delete()
+    return [
+        EngagementTarget.objects.create(
+            engagement=engagement,
+            metric=target["metric"],
+            comparison=target["comparison"],
+            value=target["value"],
+            period=target["period"],
+            by_month=target["by_month"],
+            source_version_id=source_version_id,
+        )
+        for target in targets
+    ]
+
+
+def engagement_set_scope_services(*, engagement: Engagement, scope_services: list[str]) -> None:
+    """Set the services sold, as an approved proposal states them. The current stage stays in
+    scope (a proposal is approved before execution, so this holds in practice)."""
+    scope_services = _validate_scope(scope_services)
+    engagement.scope_services = scope_services
+    engagement.save(update_fields=["scope_services", "updated_at"])

@@ -52,6 +52,8 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("get", "/api/v1/stores/{id}/"): Case("store", None),
     ("get", "/api/v1/engagements/"): Case(None, ApiScope.ENGAGEMENTS_READ),
     ("get", "/api/v1/engagements/{id}/"): Case("engagement", ApiScope.ENGAGEMENTS_READ),
+    ("get", "/api/v1/proposals/"): Case(None, ApiScope.REPORTS_READ),
+    ("get", "/api/v1/proposals/{id}/"): Case("proposal", ApiScope.REPORTS_READ),
     ("get", "/api/v1/ingestion-runs/"): Case(None, ApiScope.METRICS_READ),
     ("get", "/api/v1/ingestion-runs/{id}/"): Case("run", ApiScope.METRICS_READ),
     ("get", "/api/v1/stores/{store_id}/metrics/"): Case(
@@ -88,12 +90,19 @@ def test_every_operation_of_the_schema_is_in_the_matrix():
 
 
 @pytest.fixture
-def objects(brand_a, store_a, engagement_a):
+def objects(brand_a, store_a, engagement_a, make_proposal, demo_manager):
     with agency_scope(store_a.agency_id):
         run = IngestionRun.objects.create(
             store=store_a, source=IngestionRun.Source.PUSH, grain="store_day", filename="p.json"
         )
-    return {"brand": brand_a, "store": store_a, "engagement": engagement_a, "run": run}
+    proposal, _version = make_proposal(engagement_a, demo_manager, send=True)
+    return {
+        "brand": brand_a,
+        "store": store_a,
+        "engagement": engagement_a,
+        "run": run,
+        "proposal": proposal,
+    }
 
 
 def call(client: Client, method: str, path: str, case: Case, objects, headers):
@@ -115,7 +124,8 @@ def bearer(secret: str) -> dict:
 
 def brand_a_ids(response, objects) -> set[int]:
     """Ids of Brand A's objects that a list response shows."""
-    own = {objects[name].pk for name in ("brand", "store", "engagement", "run")}
+    names = ("brand", "store", "engagement", "run", "proposal")
+    own = {objects[name].pk for name in names}
     return {row["id"] for row in response.json()["results"]} & own
 
 

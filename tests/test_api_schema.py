@@ -63,7 +63,16 @@ def _store_day(day: datetime.date, visitors: int) -> dict:
 
 @pytest.fixture
 def api_world(
-    transactional_db, demo_agency, brand_a, store_a, store_b, engagement_a, engagement_b, make_token
+    transactional_db,
+    demo_agency,
+    brand_a,
+    store_a,
+    store_b,
+    engagement_a,
+    engagement_b,
+    make_token,
+    make_proposal,
+    demo_manager,
 ):
     """The demo agency as an integration sees it: two brands and stores, two engagements, a
     month of store figures (the schema's example month) and a failed run with row errors."""
@@ -88,7 +97,9 @@ def api_world(
         )
         runs = list(IngestionRun.objects.filter(store=store_a).order_by("pk"))
     assert [run.status for run in runs] == ["succeeded", "failed"]
+    proposal, _version = make_proposal(engagement_a, demo_manager, send=True)
     return {
+        "proposal": proposal.pk,
         "secret": secret,
         "brand": brand_a.pk,
         "store": store_a.pk,
@@ -103,6 +114,7 @@ def _path_examples(world: dict) -> dict[str, dict[str, int]]:
         "/api/v1/brands/{id}/": {"id": world["brand"]},
         "/api/v1/stores/{id}/": {"id": world["store"]},
         "/api/v1/engagements/{id}/": {"id": world["engagement"]},
+        "/api/v1/proposals/{id}/": {"id": world["proposal"]},
         "/api/v1/ingestion-runs/{id}/": {"id": world["run"]},
         "/api/v1/stores/{store_id}/": {"store_id": world["store"]},
     }

@@ -62,10 +62,41 @@ def test_one_engagement_with_its_stage_step_phase_and_manager(
         "phase": "before",
         "status": "active",
         "account_manager": "Max Manager",
+        "targets": [],
         "created_at": body["created_at"],
         "updated_at": body["updated_at"],
     }
     assert body["created_at"].startswith(str(engagement_a.created_at.year))
+
+
+def test_the_live_targets_come_with_the_engagement(api, staff_token, engagement_a):
+    from engagements.services import engagement_targets_replace
+
+    with agency_scope(engagement_a.agency_id):
+        engagement_targets_replace(
+            engagement=engagement_a,
+            targets=[
+                {
+                    "metric": "gmv",
+                    "comparison": ">=",
+                    "value": "500000.00",
+                    "period": "month",
+                    "by_month": 3,
+                }
+            ],
+            source_version_id=None,
+        )
+    body = api.get(staff_token, f"{ENGAGEMENTS}{engagement_a.pk}/").json()
+    assert body["targets"] == [
+        {
+            "metric": "gmv",
+            "comparison": ">=",
+            "value": "500000.0000",
+            "period": "month",
+            "by_month": 3,
+            "source_version": None,
+        }
+    ]
 
 
 def test_a_later_stage_gives_its_step_and_phase(api, staff_token, listing):

@@ -20,15 +20,15 @@ def in_demo(demo_agency):
 @pytest.fixture
 def open_gate():
     """Let a gate's owner app say the condition holds, as proposals/reporting will."""
-    provided = []
+    saved = dict(gates._checks)
 
     def open_(key):
         gates.provide_gate_check(key, lambda engagement: True)
-        provided.append(key)
 
     yield open_
-    for key in provided:
-        gates._checks.pop(key, None)
+    # Restore the checks the owner apps provided (proposals provides its own at start-up).
+    gates._checks.clear()
+    gates._checks.update(saved)
 
 
 def move(actor, engagement, to_stage, reason=""):
@@ -59,9 +59,52 @@ def test_no_step_after_the_proposal_without_an_approved_proposal(
     assert EngagementTransition.objects.filter(engagement=engagement_a).count() == 1
 
 
-def test_the_proposal_gate_fails_closed_until_its_owner_provides_a_check(engagement_a):
+def test_a_gate_fails_closed_until_its_owner_provides_a_check(in_demo, engagement_a):
+    gate = next(g for g in gates.GATES if g.key == "review_published")
+    assert gates.gate_is_open(gate, engagement_a) is False
+    saved = gates._checks.pop("proposal_approved")
+    try:
+        gate = next(g for g in gates.GATES if g.key == "proposal_approved")
+        assert gates.gate_is_open(gate, engagement_a) is False
+    finally:
+        gates.provide_gate_check("proposal_approved", saved)
+
+
+def test_the_proposals_app_provides_the_proposal_gate(in_demo, engagement_a):
+    """Provided at start-up (proposals' AppConfig.ready); closed without an approved version."""
+    from proposals.selectors import engagement_has_approved_proposal
+
+    assert gates._checks["proposal_approved"] is engagement_has_approved_proposal
     gate = next(g for g in gates.GATES if g.key == "proposal_approved")
     assert gates.gate_is_open(gate, engagement_a) is False
+
+
+def test_a_system_move_needs_a_reason_and_keeps_every_other_rule(
+    in_demo, demo_manager, brand_a_owner, engagement_a, open_gate
+):
+    """An approval moves the stage on the brand owner's behalf (`actor=None`)."""
+    with pytest.raises(ValidationError, match="must say why"):
+        services.engagement_move_stage(
+            actor=None, engagement=engagement_a, to_stage=Stage.PROPOSAL, reason=" "
+        )
+    with pytest.raises(ValidationError, match="approved proposal"):
+        services.engagement_move_stage(
+            actor=None, engagement=engagement_a, to_stage=Stage.SETUP, reason="approved"
+        )
+    assert Engagement.objects.get(pk=engagement_a.pk).stage == Stage.DIAGNOSIS
+    open_gate("proposal_approved")
+    transition = services.engagement_move_stage(
+        actor=None,
+        engagement=engagement_a,
+        to_stage=Stage.SETUP,
+        reason="Proposal v2 approved by 李明",
+        on_behalf_of=brand_a_owner.user,
+    )
+    assert (transition.actor, transition.reason) == (
+        brand_a_owner.user,
+        "Proposal v2 approved by 李明",
+    )
+    assert Engagement.objects.get(pk=engagement_a.pk).stage == Stage.SETUP
 
 
 def test_an_approved_proposal_opens_execution(in_demo, demo_manager, engagement_a, open_gate):

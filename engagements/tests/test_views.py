@@ -224,6 +224,7 @@ def test_during_execution_the_other_execution_steps_run_alongside(
 
 
 def test_gate_labels_reflect_a_provided_check(client, demo_manager, engagement_a):
+    saved = gates._checks["proposal_approved"]
     gates.provide_gate_check("proposal_approved", lambda engagement: True)
     try:
         client.force_login(demo_manager.user)
@@ -231,7 +232,7 @@ def test_gate_labels_reflect_a_provided_check(client, demo_manager, engagement_a
         steps = [step for phase in response.context["phases"] for step in phase.steps]
         assert steps[2].waiting_for == []
     finally:
-        gates._checks.pop("proposal_approved")
+        gates.provide_gate_check("proposal_approved", saved)
 
 
 def test_the_list_costs_the_same_queries_for_5_or_40_engagements(

@@ -1,5 +1,6 @@
 """Load the demo: agency `demo` with staff, Brand A and Brand B with a store each, their owners,
-engagements at several stages, and a second agency `rival` to show isolation. Idempotent: a second
+engagements at several stages with their data, diagnoses and proposals, and a second agency `rival`
+to show isolation. Idempotent: a second
 run changes nothing. Refuses to run when DEBUG is off, so it never touches a production database."""
 
 import datetime
@@ -19,11 +20,13 @@ from agency.models import (
     User,
 )
 from agency.tenancy import agency_scope
+from diagnostics.demo import diagnosis_seed_demo
 from engagements.lifecycle import Service, Stage
 from engagements.models import Engagement, Goal
 from engagements.services import engagement_create
 from execution.metrics.ingestion import ingestion_pull
 from execution.models import IngestionRun, StoreDayFact
+from proposals.demo import proposals_seed_demo
 
 HISTORY_DAYS = 420  # more than a year: year-on-year comparisons and two 双11 peaks
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - the documented demo password
@@ -125,6 +128,8 @@ class Command(BaseCommand):
             with agency_scope(agency):
                 self._seed_agency(slug, agency)
                 self._seed_metrics()
+                if slug == "demo":
+                    self._seed_steps(agency)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo loaded: agencies demo and rival; every password is {DEMO_PASSWORD}."
@@ -145,6 +150,16 @@ class Command(BaseCommand):
             failed = [run for run in runs if run.status != IngestionRun.Status.SUCCEEDED]
             if failed:
                 raise CommandError(f"Demo data for {store} failed: {failed[0].errors[:3]}")
+
+    def _seed_steps(self, agency):
+        """The step apps' demo: a published diagnosis for every engagement past step 1 (after
+        the metrics, which its baseline reads), then the proposals (Brand A's waiting for the
+        owner, Brand B's approved with live targets)."""
+        for engagement in Engagement.objects.exclude(stage=Stage.DIAGNOSIS).select_related(
+            "account_manager"
+        ):
+            diagnosis_seed_demo(engagement=engagement, actor=engagement.account_manager)
+        proposals_seed_demo(agency=agency)
 
     def _seed_agency(self, slug, agency):
         brands = {}
