@@ -423,7 +423,8 @@ def version_set_planner(
 @transaction.atomic
 def version_send(*, actor: Membership, version: ProposalVersion) -> ProposalVersion:
     """Send a draft to the brand: freeze its content, hash it, supersede the earlier version
-    still waiting for a decision, and notify the brand's users (in-app and e-mail).
+    still waiting for a decision, and notify the brand's users and the engagement's other staff
+    (in-app and e-mail).
 
     The planner's risks do not block sending: the send page shows them first, and staff decide.
     """
@@ -451,6 +452,15 @@ def version_send(*, actor: Membership, version: ProposalVersion) -> ProposalVers
         recipients=_brand_members(engagement),
         brand=engagement.store.brand,
         template="proposal_sent",
+        context={"version": locked, "engagement": engagement, "actor": actor.user},
+        url=_version_url(locked),
+    )
+    # Both sides hear of every step: the engagement's other staff learn it went out.
+    notification_send(
+        agency=actor.agency,
+        recipients=[m for m in _engagement_staff(engagement) if m.pk != actor.pk],
+        brand=engagement.store.brand,
+        template="proposal_sent_staff",
         context={"version": locked, "engagement": engagement, "actor": actor.user},
         url=_version_url(locked),
     )

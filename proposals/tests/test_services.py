@@ -98,14 +98,19 @@ def test_the_whole_flow_from_draft_to_live_targets(
         "period": "month",
         "by_month": 3,
     }
-    # The brand's owner and viewer hear of it, in-app and by e-mail.
-    assert sorted(message.to[0] for message in mail.outbox) == [
+    # The brand's owner and viewer hear of it, in-app and by e-mail; so does the rest of the
+    # engagement's staff (not the sender).
+    by_recipient = {message.to[0]: message for message in mail.outbox}
+    assert sorted(by_recipient) == [
         "li.ming@brand-a.test",
+        "operator@demo.test",
         "viewer@brand-a.test",
     ]
-    assert "Proposal to review" in mail.outbox[0].subject
-    assert f"/demo/proposals/versions/{v1.pk}/" in mail.outbox[0].body
+    assert "Proposal to review" in by_recipient["li.ming@brand-a.test"].subject
+    assert f"/demo/proposals/versions/{v1.pk}/" in by_recipient["li.ming@brand-a.test"].body
+    assert by_recipient["operator@demo.test"].subject.startswith("Sent to Brand A")
     assert Notification.objects.filter(user=owner_a.user, url__contains=str(v1.pk)).exists()
+    assert Notification.objects.filter(user=demo_operator.user, url__contains=str(v1.pk)).exists()
 
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
