@@ -158,7 +158,10 @@ def ingestion_push(
     _check_actor(actor, api_token)
     if grain not in GRAINS:
         raise ValidationError({"grain": _("Unknown grain “%(grain)s”.") % {"grain": grain}})
-    payload = json.dumps(rows, ensure_ascii=False, default=str).encode()
+    try:
+        payload = json.dumps(rows, ensure_ascii=False, default=str).encode()
+    except UnicodeEncodeError:  # an unpaired surrogate: kept as a JSON escape, reported by the run
+        payload = json.dumps(rows, default=str).encode()
     _check_upload(filename=PUSH_FILENAME.replace(".json", ".csv"), size=len(payload))
     run = IngestionRun(
         agency_id=store.agency_id,
@@ -396,7 +399,7 @@ def _process(run: IngestionRun, read) -> IngestionRun:
                     report.rows_read,
                     getattr(report, "rows_skipped", 0),
                 )
-                run.unknown_columns = list(report.unknown_columns)
+                run.unknown_columns = [_storable(name) for name in report.unknown_columns]
                 run.errors = [_error_dict(error) for error in report.errors][:1000]
                 run.errors_total = getattr(report, "errors_total", len(report.errors))
                 if run.errors_total:
@@ -444,13 +447,22 @@ def _process(run: IngestionRun, read) -> IngestionRun:
     return run
 
 
+def _storable(text):
+    """Text PostgreSQL can hold: a NUL or an unpaired surrogate (possible in pushed JSON) is
+    written as its escape, so the run can still record what was wrong."""
+    if not isinstance(text, str):
+        return text
+    text = text.replace("\x00", "\\x00")
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _error_dict(error) -> dict:
     if isinstance(error, dict):
-        return error
+        return {key: _storable(value) for key, value in error.items()}
     return {
         "row": error.row,
-        "column": error.column,
-        "value": error.value,
+        "column": _storable(error.column),
+        "value": _storable(error.value),
         "message": str(error.message),
     }
 

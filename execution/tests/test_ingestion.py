@@ -176,3 +176,14 @@ def test_every_key_but_an_ad_rows_product_is_required(push, store_a):
     assert run.errors == [{"row": 1, "column": "item_id", "value": "", "message": "missing"}]
     run = push(store_a, "store_day_ad", [ad(D1, "zhitongche", "核心词", 1, 1)])
     assert run.status == IngestionRun.Status.SUCCEEDED
+
+
+def test_a_push_with_nul_and_lone_surrogates_fails_cleanly_and_records_why(push, store_a):
+    """PostgreSQL cannot store NUL or unpaired surrogates even in the run's own error list; the
+    run escapes them, so it fails with its reasons instead of staying "running"."""
+    row = {**day(D1, "1\x002", 5), "odd\ud800column": "x"}
+    run = push(store_a, "store_day", [row])
+    assert run.status == IngestionRun.Status.FAILED and run.finished_at is not None
+    assert run.errors[0]["value"] == "1\\x002" and run.errors[0]["column"] == "visitors"
+    assert run.unknown_columns == ["odd\\ud800column"]
+    assert facts(StoreDayFact, store_a) == []
