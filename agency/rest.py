@@ -286,15 +286,21 @@ class ApiCursorPagination(CursorPagination):
             payload = json.loads(urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
             position, backwards = payload["p"], payload["r"]
         except (ValueError, TypeError, KeyError):
-            raise exceptions.NotFound(self.invalid_cursor_message) from None
+            raise self._invalid_cursor() from None
         if not (
             isinstance(position, list)
             and len(position) == len(self.keys)
             and isinstance(backwards, bool)
             and all(value is None or isinstance(value, str | int) for value in position)
         ):
-            raise exceptions.NotFound(self.invalid_cursor_message)  # or made for another ordering
+            raise self._invalid_cursor()  # or made for another ordering
         return position, backwards
+
+    def _invalid_cursor(self) -> exceptions.ValidationError:
+        """A cursor is input the client sent back: a bad one is a 400 naming it, not a 404."""
+        return exceptions.ValidationError(
+            {self.cursor_query_param: [_("This is not a cursor from this list's links.")]}
+        )
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
@@ -305,6 +311,11 @@ class ApiCursorPagination(CursorPagination):
                     "minimum": 1,
                     "default": self.page_size,
                 }
+            elif parameter["name"] == self.cursor_query_param:
+                parameter["description"] = (
+                    "Opaque: only a value from this list's `next` or `previous` link, with the "
+                    "same ordering. Anything else is a 400 naming `cursor`."
+                )
         return parameters
 
 

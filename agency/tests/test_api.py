@@ -220,7 +220,8 @@ def test_a_page_size_that_is_not_a_whole_number_from_1_is_a_400(
     assert list(response.json()["error"]["details"]) == ["page_size"]
 
 
-def test_a_forged_cursor_is_a_404_in_the_api_format(api, make_token, demo_agency, world):
+def test_a_forged_cursor_is_a_400_naming_it(api, make_token, demo_agency, world):
     response = api.get(make_token(demo_agency), STORES, cursor="not-a-cursor")
-    assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
+    assert list(response.json()["error"]["details"]) == ["cursor"]
