@@ -11,7 +11,6 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Prefetch
 from django.urls import include, path
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     extend_schema,
@@ -28,6 +27,7 @@ from proposals.models import (
     Approval,
     Proposal,
     ProposalVersion,
+    ResourceKind,
     VersionStatus,
 )
 
@@ -40,7 +40,65 @@ class ProposalApprovalSerializer(serializers.ModelSerializer):
         fields = ["approved_by", "signed_name", "approved_at", "ip", "user_agent", "content_hash"]
 
 
-@extend_schema_field(OpenApiTypes.OBJECT)
+class _TargetSchema(serializers.Serializer):
+    metric = serializers.CharField(help_text="A metric name of the glossary, e.g. gmv, roi.")
+    comparison = serializers.ChoiceField(choices=[">=", "<="])
+    value = serializers.CharField(help_text="A decimal string.")
+    period = serializers.ChoiceField(
+        choices=["month", "cumulative"], help_text="That month, or months 1 to by_month."
+    )
+    by_month = serializers.IntegerField(min_value=1)
+
+
+class _MilestoneSchema(serializers.Serializer):
+    month = serializers.IntegerField(min_value=1)
+    title = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+
+
+class _ResourceSchema(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ResourceKind.choices)
+    channel = serializers.CharField(allow_blank=True)
+    month = serializers.IntegerField(allow_null=True)
+    description = serializers.CharField(allow_blank=True)
+    amount = serializers.CharField(allow_null=True, help_text="A decimal string, or null.")
+
+
+class _ResponsibilitySchema(serializers.Serializer):
+    party = serializers.ChoiceField(choices=["brand", "agency"])
+    task = serializers.CharField()
+    owner = serializers.CharField(allow_blank=True)
+    due_date = serializers.DateField(allow_null=True)
+
+
+class _CommissionTierSchema(serializers.Serializer):
+    gmv_from = serializers.CharField(help_text="A decimal string.")
+    gmv_to = serializers.CharField(allow_null=True, help_text="A decimal string; null: no cap.")
+    rate_percent = serializers.CharField(help_text="A decimal string, 0 to 100.")
+
+
+class _FeesSchema(serializers.Serializer):
+    monthly_base_fee = serializers.CharField(allow_null=True, help_text="A decimal string.")
+    kpi_bonus = serializers.CharField(allow_blank=True)
+    commission_tiers = _CommissionTierSchema(many=True)
+
+
+class ProposalContentSchema(serializers.Serializer):
+    """The shape of a version's content (documentation only; the snapshot is returned as is)."""
+
+    scope_services = serializers.ListField(child=serializers.CharField())
+    targets = _TargetSchema(many=True)
+    milestones = _MilestoneSchema(many=True)
+    resources = _ResourceSchema(many=True)
+    responsibilities = _ResponsibilitySchema(many=True)
+    fees = _FeesSchema()
+    terms = serializers.CharField(allow_blank=True)
+    planner = serializers.DictField(
+        allow_null=True, help_text="The target planner's assumptions, or null."
+    )
+
+
+@extend_schema_field(ProposalContentSchema)
 class ContentField(serializers.Field):
     """The version's content (scope, targets, milestones, resources, responsibilities, fees,
     terms, planner): frozen as sent, or the draft's current rows."""

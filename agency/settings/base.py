@@ -217,6 +217,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "EngagementStatusEnum": "engagements.models.EngagementStatus",
         "IngestionRunStatusEnum": "execution.models.IngestionRun.Status",
+        "ProposalResourceKindEnum": "proposals.models.ResourceKind",
+        "ReportKindEnum": "execution.metrics.schema.ReportKind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
