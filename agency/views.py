@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import mimetypes
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -151,6 +152,13 @@ def agency_settings(request):
             messages.success(request, _("Settings saved."))
             return redirect("agency_settings", agency_slug=agency.slug)
     return render(request, "agency/settings.html", {"form": form})
+
+
+def login_locked(request, original_response, credentials):
+    """django-axes' answer to a locked (e-mail, IP) pair: 429 and when to try again, in the
+    visitor's language; the set-password link still works (it proves the mailbox instead)."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "account/locked.html", {"lockout_minutes": minutes}, status=429)
 
 
 # --- API tokens -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from agency import permissions as agency_permissions
+from agency.security import client_ip
 from agency.views import apply_validation_error
 from engagements import selectors as engagement_selectors
 from engagements.lifecycle import Service
@@ -319,7 +320,7 @@ def version_approve(request, version_id: int):
                 actor=request.membership,
                 version=version,
                 signed_name=form.cleaned_data["signed_name"],
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_ip(request),
                 user_agent=request.headers.get("User-Agent", ""),
             )
         except ValidationError as error:

@@ -1,6 +1,7 @@
 """Settings shared by every environment; each value that differs per deployment comes from the
 environment. The embedded default (no variable set) is SQLite and eager Celery tasks."""
 
+import datetime
 import os
 from pathlib import Path
 
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "agency",
     "engagements",
     "execution",
@@ -68,6 +70,8 @@ MIDDLEWARE = [
     "agency.middleware.UserLanguageMiddleware",
     # Last, so that every other middleware's process_view has run before the tenant is resolved.
     "agency.middleware.TenantMiddleware",
+    # Last of all, as django-axes requires: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "agency.urls"
@@ -97,7 +101,26 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "agency.User"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a (username, IP) pair that failed too often, before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Reverse proxies in front of the portal (nginx, a load balancer) that append to X-Forwarded-For;
+# 0 when clients connect directly. Decides the client IP for the lockout and for evidence.
+TRUSTED_PROXY_COUNT = int(env_str("TRUSTED_PROXY_COUNT", "0"))
+# Login lockout (django-axes): after LOGIN_FAILURE_LIMIT failures for one e-mail address from one
+# IP, that pair is locked for LOGIN_LOCKOUT_MINUTES; the same user from another IP is not, so an
+# attacker cannot lock a user out. A successful login resets the count.
+AXES_FAILURE_LIMIT = int(env_str("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(env_str("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "agency.security.login_username"
+AXES_CLIENT_IP_CALLABLE = "agency.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "agency.views.login_locked"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
