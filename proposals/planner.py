@@ -329,13 +329,23 @@ def assumptions_as_dict(assumptions: PlannerAssumptions) -> dict:
     }
 
 
-def _decimal(raw, field_name: str, errors: dict, *, low: Decimal, high: Decimal | None = None):
+def finite_decimal(raw) -> Decimal | None:
+    """A number typed or stored anywhere in a proposal, or None when it is not a finite one."""
     try:
         value = Decimal(str(raw))
-        if not value.is_finite():
-            raise InvalidOperation
     except (InvalidOperation, ValueError, TypeError):
-        errors[field_name] = _("“%(value)s” is not a number.") % {"value": raw}
+        return None
+    return value if value.is_finite() else None
+
+
+def not_a_number(raw) -> str:
+    return _("“%(value)s” is not a number.") % {"value": raw}
+
+
+def _decimal(raw, field_name: str, errors: dict, *, low: Decimal, high: Decimal | None = None):
+    value = finite_decimal(raw)
+    if value is None:
+        errors[field_name] = not_a_number(raw)
         return None
     if value < low or (high is not None and value > high):
         errors[field_name] = (

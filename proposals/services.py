@@ -11,7 +11,7 @@ engagement's live targets and moves the engagement to its first execution step.
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -100,12 +100,9 @@ def _decimal(raw, field: str, *, required: bool = True) -> Decimal | None:
         if required:
             raise ProposalRefused({field: _("Give a value.")})
         return None
-    try:
-        value = Decimal(str(raw))
-        if not value.is_finite():
-            raise InvalidOperation
-    except (InvalidOperation, ValueError):
-        raise ProposalRefused({field: _("“%(value)s” is not a number.") % {"value": raw}}) from None
+    value = planner.finite_decimal(raw)
+    if value is None:
+        raise ProposalRefused({field: planner.not_a_number(raw)})
     return value
 
 
