@@ -23,7 +23,11 @@ from engagements.lifecycle import Service, Stage
 from engagements.models import Engagement, EngagementTransition, Goal
 
 # Fixtures of step apps that other apps' tests (the isolation check) use too.
-pytest_plugins = ["diagnostics.tests.fixtures", "proposals.tests.fixtures"]
+pytest_plugins = [
+    "diagnostics.tests.fixtures",
+    "proposals.tests.fixtures",
+    "reporting.tests.fixtures",
+]
 
 PASSWORD = "correct-horse-battery"
 _sequence = itertools.count(1)

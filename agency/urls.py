@@ -45,6 +45,7 @@ tenant_patterns = [
     path("", include("execution.urls")),
     path("", include("diagnostics.urls")),
     path("", include("proposals.urls")),
+    path("", include("reporting.urls")),
     path("notifications/", views.notification_list, name="notification_list"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
     path("settings/", views.agency_settings, name="agency_settings"),

@@ -243,3 +243,61 @@ FACT_MODELS: dict[str, type[FactBase]] = {
     Grain.STORE_DAY_PRODUCT: StoreDayProductFact,
     Grain.STORE_DAY_AD: StoreDayAdFact,
 }
+
+
+class AlertSeverity(models.TextChoices):
+    CRITICAL = "critical", _("Critical")
+    WARNING = "warning", _("Warning")
+    INFO = "info", _("Info")
+
+
+class Alert(AgencyOwnedModel):
+    """A rule of `execution.metrics.rules` that fired for an engagement's store on a day, with
+    the numbers that made it fire. Raised at most once per engagement, rule, day and cause (the
+    campaign, product, source or metric it is about; "" for the store); staff acknowledge it with
+    a note. Its text is rendered from the rule and the evidence, in the reader's language."""
+
+    engagement = models.ForeignKey(
+        "engagements.Engagement", on_delete=models.CASCADE, related_name="alerts"
+    )
+    rule = models.CharField(_("rule"), max_length=60)
+    date = models.DateField(_("date"))
+    cause = models.CharField(_("about"), max_length=255, blank=True, default="")
+    severity = models.CharField(_("severity"), max_length=10, choices=AlertSeverity.choices)
+    evidence = models.JSONField(_("evidence"), default=dict)
+    created_at = models.DateTimeField(_("raised"), auto_now_add=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    tenant_parent = "engagement"
+    tenant_brand_path = "engagement__store__brand"
+
+    class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        ordering = ["-date", "rule", "cause", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "engagement", "rule", "date", "cause"], name="alert_once"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["agency", "engagement", "acknowledged_at"], name="alert_engagement_open"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.date} {self.cause}".strip()
+
+    @property
+    def is_open(self) -> bool:
+        return self.acknowledged_at is None

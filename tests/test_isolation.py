@@ -48,7 +48,11 @@ def token_a(demo_agency, brand_a):
 
 # Step apps map their own URL arguments to Brand A objects: each app's `tests/fixtures.py`
 # (loaded by the root conftest's `pytest_plugins`) defines one of these fixtures.
-APP_URL_ARGUMENT_FIXTURES = ("diagnostics_url_arguments", "proposals_url_arguments")
+APP_URL_ARGUMENT_FIXTURES = (
+    "diagnostics_url_arguments",
+    "proposals_url_arguments",
+    "reporting_url_arguments",
+)
 
 
 def app_url_arguments(request) -> dict:

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "execution",
     "diagnostics",
     "proposals",
+    "reporting",
 ]
 
 MIDDLEWARE = [

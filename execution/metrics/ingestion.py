@@ -31,6 +31,7 @@ from execution.metrics.rows import rows_check
 from execution.metrics.schema import GRAINS, KIND_AD_TOOL, KIND_GRAIN, AdTool, Grain, ReportKind
 from execution.metrics.writer import facts_replace
 from execution.models import IngestionRun, StoreDayAdFact, StoreDayFact
+from execution.signals import facts_changed
 
 logger = logging.getLogger(__name__)
 
@@ -444,6 +445,16 @@ def _process(run: IngestionRun, read) -> IngestionRun:
             run.rows_written, run.date_start, run.date_end = 0, None, None
         run.finished_at = timezone.now()
         run.save()
+        if run.status == IngestionRun.Status.SUCCEEDED and run.date_start is not None:
+            transaction.on_commit(
+                lambda run=run: facts_changed.send(
+                    sender=IngestionRun,
+                    run=run,
+                    store_id=run.store_id,
+                    date_start=run.date_start,
+                    date_end=run.date_end,
+                )
+            )
     return run
 
 

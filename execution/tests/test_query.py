@@ -212,3 +212,50 @@ def test_the_command_prints_what_the_query_returns(september, capsys):
             "roi": "4.000000",
         }
     ]
+
+
+def test_breakdowns_by_campaign_ad_tool_and_product(september, push):
+    push(
+        september,
+        "store_day_product",
+        [
+            {"date": "2026-09-01", "item_id": "9", "item_name": "Tea", "visitors": 50},
+            {"date": "2026-09-02", "item_id": "9", "item_name": "Tea", "visitors": 150},
+            {"date": "2026-09-02", "item_id": "7", "item_name": "Cup", "visitors": 10},
+        ],
+    )
+    push(
+        september,
+        "store_day_source",
+        [
+            {"date": "2026-09-01", "source": "直通车", "visitors": 40, "new_buyers": 2},
+            {"date": "2026-09-02", "source": "直通车", "visitors": 60, "new_buyers": 0},
+            {"date": "2026-09-02", "source": "手淘搜索", "visitors": 5, "paying_buyers": 1},
+        ],
+    )
+    campaigns = query(september, start=d(1), end=d(30), grain="total", by="campaign")
+    assert [(r["ad_tool"], r["campaign"], r["roi"]) for r in campaigns] == [
+        ("wanxiangtai", "B", Decimal("2.000000")),
+        ("zhitongche", "A", Decimal("5.000000")),
+    ]
+    assert "conversion_rate" not in campaigns[0]  # not computable from ad facts alone
+    products = query(
+        september, start=d(1), end=d(30), grain="total", by="product", metrics=["visitors", "ctr"]
+    )
+    assert [(r["item_id"], r["item_name"], r["visitors"], r["ctr"]) for r in products] == [
+        ("7", "Cup", 10, None),
+        ("9", "Tea", 200, Decimal("0.006667")),  # the ad row naming the product: 20 / 3000
+    ]
+    days = query(september, start=d(1), end=d(2), grain="day", by="source", metrics=["visitors"])
+    assert [(r["period_start"], r["source"], r["visitors"]) for r in days] == [
+        (d(1), "直通车", 40),
+        (d(2), "手淘搜索", 5),
+        (d(2), "直通车", 60),
+    ]
+
+
+def test_a_breakdown_refuses_metrics_it_cannot_compute(september):
+    with pytest.raises(ValueError, match="not available by campaign: conversion_rate"):
+        query(september, start=d(1), end=d(2), by="campaign", metrics=["conversion_rate"])
+    with pytest.raises(ValueError, match="Unknown breakdown 'shop'"):
+        query(september, start=d(1), end=d(2), by="shop")

@@ -1,0 +1,1 @@
+"""Receivers of other apps' signals (connected in ReportingConfig.ready)."""

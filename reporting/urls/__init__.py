@@ -1,0 +1,11 @@
+"""The reporting app's pages, one module per area (dashboards, briefs, reviews)."""
+
+from django.urls import include, path
+
+app_name = "reporting"
+
+urlpatterns = [
+    path("", include("reporting.urls.dashboards")),
+    path("", include("reporting.urls.briefs")),
+    path("", include("reporting.urls.reviews")),
+]
