@@ -24,13 +24,16 @@ AGENCIES = 20
 BRANDS_PER_AGENCY = 25
 ENGAGEMENTS_PER_BRAND = 8
 REQUESTS = 30
+# `python bench/run.py [section ...]` runs only the sections named (all by default).
+SECTIONS = ("list", "ingest", "briefs", "dashboard")
+BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "portal_bench")
 
 
 def bench_database_url() -> str:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
         sys.exit("make bench needs DATABASE_URL of a PostgreSQL server (make services prints one).")
-    return url.rsplit("/", 1)[0] + "/portal_bench"
+    return url.rsplit("/", 1)[0] + "/" + BENCH_DATABASE
 
 
 def recreate_database(url: str) -> None:
@@ -40,8 +43,8 @@ def recreate_database(url: str) -> None:
     connection = psycopg2.connect(admin_url)
     connection.autocommit = True
     with connection.cursor() as cursor:
-        cursor.execute("DROP DATABASE IF EXISTS portal_bench")
-        cursor.execute("CREATE DATABASE portal_bench")
+        cursor.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE}")
+        cursor.execute(f"CREATE DATABASE {BENCH_DATABASE}")
     connection.close()
 
 
@@ -108,6 +111,10 @@ def measure(client, url: str) -> tuple[float, float]:
 
 
 def main() -> None:
+    sections = sys.argv[1:] or list(SECTIONS)
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        sys.exit(f"Unknown bench sections: {', '.join(sorted(unknown))}; known: {SECTIONS}")
     url = bench_database_url()
     recreate_database(url)
     os.environ["DATABASE_URL"] = url
@@ -119,9 +126,27 @@ def main() -> None:
 
     django.setup()
     from django.core.management import call_command
-    from django.test import Client
 
     call_command("migrate", verbosity=0)
+    if "list" in sections:
+        engagement_list_bench()
+    if "ingest" in sections:
+        from bench.ingest import run_ingestion_bench
+
+        run_ingestion_bench(print_figure)
+    if "briefs" in sections:
+        from bench.briefs import run_briefs_bench
+
+        run_briefs_bench(print_figure)
+    if "dashboard" in sections:
+        from bench.dashboard import run_dashboard_bench
+
+        run_dashboard_bench(print_figure)
+
+
+def engagement_list_bench() -> None:
+    from django.test import Client
+
     began = time.perf_counter()
     staff_user, brand_user = populate()
     print(
@@ -140,10 +165,6 @@ def main() -> None:
         median_ms, median_queries = measure(client, path)
         print_figure(f"{name}_ms", round(median_ms, 1))
         print_figure(f"{name}_queries", int(median_queries))
-
-    from bench.ingest import run_ingestion_bench
-
-    run_ingestion_bench(print_figure)
 
 
 def print_figure(name: str, value) -> None:

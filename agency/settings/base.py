@@ -185,12 +185,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Periodic jobs (later issues add the daily brief and the reviews).
+# Periodic jobs. Each is idempotent: running it again (or late) does nothing twice.
 CELERY_BEAT_SCHEDULE: dict = {
     "pull-connected-stores": {
         "task": "execution.tasks.pull_connected_stores",
         "schedule": 6 * 3600,  # four times a day; pulls overlap, so a missed run costs nothing
     },
+    # Every hour: the daily brief of each engagement whose agency's brief hour has come.
+    "send-due-briefs": {"task": "reporting.tasks.send_due_briefs", "schedule": 3600},
+    # Every hour: draft the weekly (Mondays) and monthly (from the 4th) reviews that are due.
+    "draft-due-reviews": {"task": "reporting.tasks.draft_due_reviews", "schedule": 3600},
 }
 
 # The REST API (agency/rest.py holds the frame every endpoint derives from).
