@@ -1,0 +1,1 @@
+"""Pages of the reporting app, one module per area (dashboards, briefs, reviews)."""
