@@ -26,7 +26,7 @@ COPY . .
 RUN python scripts/compile_messages.py
 
 # Production settings refuse to start with the development secret key (or any key shorter
-# than 40 characters), so collectstatic runs with a throwaway key that exists only for this
+# than 50 characters), so collectstatic runs with a throwaway key that exists only for this
 # build step. It is not baked into the image; the real SECRET_KEY comes from the environment
 # at run time.
 RUN DJANGO_SETTINGS_MODULE=agency.settings.production \

@@ -45,6 +45,29 @@ def test_production_starts_with_a_real_key():
     assert result.stdout.strip() == "False"
 
 
+def test_production_settings_pass_the_deploy_check_with_no_warning():
+    """`manage.py check --deploy` as an operator runs it behind TLS: HSTS, the HTTPS redirect,
+    secure cookies, password validators, a real key. Any warning fails the test."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "agency.settings.production",
+            "SECRET_KEY": "vS7!pQ2@xL9#mN4$bR6%tY8^wZ1&cK3*jH5(dF0)gE_uA7+iO4=eW2~rT6-yU8",
+            "SITE_URL": "https://portal.example.com",
+            "ALLOWED_HOSTS": "portal.example.com",
+            "DEBUG": "",
+        },
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
 def test_the_embedded_default_needs_no_environment():
     clean = {key: "" for key in ["DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"]}
     result = run_python(

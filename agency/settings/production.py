@@ -5,10 +5,10 @@ from django.core.exceptions import ImproperlyConfigured
 from agency.settings.base import *  # noqa: F403
 from agency.settings.base import DEVELOPMENT_SECRET_KEY, SECRET_KEY, env_bool
 
-if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 40:
+if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured(
-        "Set SECRET_KEY to a random value of at least 40 characters; production refuses the "
-        "development key."
+        "Set SECRET_KEY to a random value of at least 50 characters (as Django's deploy check "
+        "asks); production refuses the development key."
     )
 
 DEBUG = env_bool("DEBUG", False)
@@ -20,5 +20,13 @@ CSRF_TRUSTED_ORIGINS = [
     origin
     for origin in env_list("CSRF_TRUSTED_ORIGINS", SITE_URL)  # noqa: F405
 ]
+# Behind TLS: plain HTTP is redirected (the health check stays reachable for the load balancer)
+# and browsers are told to use HTTPS only (HSTS, a year by default; HSTS_SECONDS=0 turns it off).
+_HTTPS = SITE_URL.startswith("https://")  # noqa: F405
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = int(env_str("HSTS_SECONDS", "31536000" if _HTTPS else "0"))  # noqa: F405
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
