@@ -79,6 +79,7 @@ api_patterns = [
     path("v1/", include("engagements.api")),
     path("v1/", include("execution.api")),
     path("v1/", include("proposals.api")),
+    path("v1/", include("reporting.api")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     re_path(r"^", rest.api_not_found, name="not_found"),

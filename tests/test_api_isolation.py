@@ -43,6 +43,7 @@ class Case:
     query: dict = field(default_factory=dict)
     body: Callable[[], dict] | None = None
     multipart: bool = False
+    path_values: dict = field(default_factory=dict)  # further path parameters: {"{date}": ...}
 
 
 MATRIX: dict[tuple[str, str], Case] = {
@@ -72,6 +73,12 @@ MATRIX: dict[tuple[str, str], Case] = {
         body=lambda: {"file": SimpleUploadedFile("overview.csv", CSV, "text/csv")},
         multipart=True,
     ),
+    ("get", "/api/v1/briefs/"): Case(None, ApiScope.REPORTS_READ),
+    ("get", "/api/v1/engagements/{engagement_id}/briefs/{date}/"): Case(
+        "engagement", ApiScope.REPORTS_READ, path_values={"{date}": "2026-09-01"}
+    ),
+    ("get", "/api/v1/reviews/"): Case(None, ApiScope.REPORTS_READ),
+    ("get", "/api/v1/reviews/{id}/"): Case("review", ApiScope.REPORTS_READ),
 }
 
 
@@ -90,7 +97,7 @@ def test_every_operation_of_the_schema_is_in_the_matrix():
 
 
 @pytest.fixture
-def objects(brand_a, store_a, engagement_a, make_proposal, demo_manager):
+def objects(brand_a, store_a, engagement_a, make_proposal, demo_manager, make_brief, make_review):
     with agency_scope(store_a.agency_id):
         run = IngestionRun.objects.create(
             store=store_a, source=IngestionRun.Source.PUSH, grain="store_day", filename="p.json"
@@ -102,14 +109,18 @@ def objects(brand_a, store_a, engagement_a, make_proposal, demo_manager):
         "engagement": engagement_a,
         "run": run,
         "proposal": proposal,
+        "brief": make_brief(engagement_a, date=datetime.date(2026, 9, 1)),
+        "review": make_review(engagement_a),
     }
 
 
 def call(client: Client, method: str, path: str, case: Case, objects, headers):
     url = path
+    for parameter, value in case.path_values.items():
+        url = url.replace(parameter, value)
     if case.path_object:
-        parameter = path[path.index("{") : path.index("}") + 1]
-        url = path.replace(parameter, str(objects[case.path_object].pk))
+        parameter = url[url.index("{") : url.index("}") + 1]
+        url = url.replace(parameter, str(objects[case.path_object].pk))
     if method == "get":
         return client.get(url, case.query, headers=headers)
     body = case.body() if case.body else {}
@@ -124,7 +135,7 @@ def bearer(secret: str) -> dict:
 
 def brand_a_ids(response, objects) -> set[int]:
     """Ids of Brand A's objects that a list response shows."""
-    names = ("brand", "store", "engagement", "run", "proposal")
+    names = ("brand", "store", "engagement", "run", "proposal", "brief", "review")
     own = {objects[name].pk for name in names}
     return {row["id"] for row in response.json()["results"]} & own
 

@@ -73,9 +73,12 @@ def api_world(
     make_token,
     make_proposal,
     demo_manager,
+    make_brief,
+    make_review,
 ):
     """The demo agency as an integration sees it: two brands and stores, two engagements, a
-    month of store figures (the schema's example month) and a failed run with row errors."""
+    month of store figures (the schema's example month), a failed run with row errors, an
+    issued brief and a published review."""
     secret = make_token(demo_agency)
     token = api_token_for_secret(secret)
     october = [datetime.date(2026, 10, day) for day in range(1, 32)]
@@ -98,7 +101,10 @@ def api_world(
         runs = list(IngestionRun.objects.filter(store=store_a).order_by("pk"))
     assert [run.status for run in runs] == ["succeeded", "failed"]
     proposal, _version = make_proposal(engagement_a, demo_manager, send=True)
+    brief = make_brief(engagement_a, date=datetime.date(2026, 10, 31))
     return {
+        "brief_date": brief.date.isoformat(),
+        "review": make_review(engagement_a).pk,
         "proposal": proposal.pk,
         "secret": secret,
         "brand": brand_a.pk,
@@ -108,7 +114,7 @@ def api_world(
     }
 
 
-def _path_examples(world: dict) -> dict[str, dict[str, int]]:
+def _path_examples(world: dict) -> dict[str, dict[str, int | str]]:
     """The real id each path parameter takes in the examples phase, by path prefix."""
     return {
         "/api/v1/brands/{id}/": {"id": world["brand"]},
@@ -117,6 +123,11 @@ def _path_examples(world: dict) -> dict[str, dict[str, int]]:
         "/api/v1/proposals/{id}/": {"id": world["proposal"]},
         "/api/v1/ingestion-runs/{id}/": {"id": world["run"]},
         "/api/v1/stores/{store_id}/": {"store_id": world["store"]},
+        "/api/v1/engagements/{engagement_id}/briefs/": {
+            "engagement_id": world["engagement"],
+            "date": world["brief_date"],
+        },
+        "/api/v1/reviews/{id}/": {"id": world["review"]},
     }
 
 
