@@ -301,3 +301,24 @@ class Alert(AgencyOwnedModel):
     @property
     def is_open(self) -> bool:
         return self.acknowledged_at is None
+
+    @property
+    def title(self) -> str:
+        from execution.metrics.rules import RULES
+
+        definition = RULES.get(self.rule)
+        return str(definition.title) if definition else self.rule
+
+    @property
+    def message(self) -> str:
+        """The alert as one sentence with its numbers, in the active language."""
+        from execution.metrics.rules import finding_text
+
+        return finding_text(self.rule, self.evidence)[0]
+
+    @property
+    def action(self) -> str:
+        """What to do about it, in the active language."""
+        from execution.metrics.rules import finding_text
+
+        return finding_text(self.rule, self.evidence)[1]

@@ -7,6 +7,8 @@ from django.utils import translation
 
 from agency.models import Store
 from agency.tenancy import tenant_task
+from engagements.models import Engagement, EngagementStatus
+from execution.alerts import alerts_evaluate_days
 from execution.metrics.ingestion import ingestion_pull, ingestion_run_process
 from execution.models import IngestionRun
 
@@ -34,6 +36,20 @@ def pull_store(agency, store_id: int, start: str, end: str) -> None:
             start=datetime.date.fromisoformat(start),
             end=datetime.date.fromisoformat(end),
         )
+
+
+@tenant_task()
+def evaluate_alerts(agency, engagement_id: int, start: str, end: str) -> int:
+    """Raise the alerts of an active engagement for the days from `start` to `end` (ISO dates),
+    after new data for them; idempotent (an alert already raised is not raised again)."""
+    engagement = Engagement.objects.filter(pk=engagement_id, status=EngagementStatus.ACTIVE).first()
+    if engagement is None:
+        return 0
+    return alerts_evaluate_days(
+        engagement=engagement,
+        start=datetime.date.fromisoformat(start),
+        end=datetime.date.fromisoformat(end),
+    )
 
 
 @shared_task(name="execution.tasks.pull_connected_stores")

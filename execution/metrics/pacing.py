@@ -55,6 +55,13 @@ def plan_month_of(start_date: datetime.date, day: datetime.date) -> int:
     return month
 
 
+def plain(value: Decimal) -> Decimal:
+    """A stored target without its trailing zeros and never in exponent form: 90000.0000 reads
+    90000, not 9E+4 (which `Decimal.normalize` alone would give), and 0.0500 reads 0.05."""
+    value = value.normalize()
+    return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value
+
+
 def is_additive(metric: Metric) -> bool:
     """Counts and money add up over days and pace linearly; ratios do not."""
     return not metric.is_ratio
@@ -109,7 +116,7 @@ class TargetPace:
         return {
             "metric": self.metric.name,
             "comparison": self.target.comparison,
-            "target": text(self.target.value.normalize()),
+            "target": text(plain(self.target.value)),
             "period": self.target.period,
             "by_month": self.target.by_month,
             "period_start": self.period_start.isoformat(),
