@@ -30,8 +30,8 @@ ALERT_LOOKBACK_DAYS = 35
 
 
 def can_acknowledge_alert(membership: Membership) -> bool:
-    """Any staff member who watches the numbers may acknowledge an alert (the same check as
-    `reporting.permissions.can_acknowledge_alert`, which execution may not import)."""
+    """Any active staff member who watches the numbers may acknowledge an alert (reporting's
+    pages use this same check)."""
     return membership.is_staff_member and membership.is_active
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 from agency.models import Membership
 from agency.permissions import can_edit_engagement
 from engagements.models import Engagement
+from execution.alerts import can_acknowledge_alert
 
-
-def can_acknowledge_alert(membership: Membership) -> bool:
-    """Any staff member who watches the numbers may acknowledge an alert with a note."""
-    return membership.is_staff_member
+__all__ = [
+    "can_acknowledge_alert",  # alerts live in execution, which owns the rule
+    "can_edit_brief_settings",
+    "can_edit_review",
+    "can_publish_review",
+]
 
 
 def can_edit_review(membership: Membership) -> bool:
