@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime
 
 import django_filters
+from django.shortcuts import get_object_or_404
 from django.urls import include, path
+from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -25,6 +27,8 @@ from rest_framework.routers import SimpleRouter
 from agency.models import ApiScope
 from agency.rest import IdFilter, TenantAPIView, TenantViewSet, object_lookup, report_response
 from engagements.models import Engagement
+from reporting.briefs.render import brief_render_email, brief_render_markdown, brief_title
+from reporting.briefs.services import brief_link
 from reporting.models import (
     DailyBrief,
     Review,
@@ -152,7 +156,12 @@ REVIEW_EXAMPLE = {
     "narrative": "本周 GMV 环比增长 12%，直通车 ROI 回升至 3.1。",
     "content": {
         "metrics": {
-            "gmv": {"value": "301220.00", "previous": "268950.00", "change": "0.1200"},
+            "gmv": {
+                "value": "301220.00",
+                "previous": "268950.00",
+                "change": "32270.00",
+                "change_ratio": "0.1200",
+            },
         }
     },
     "action_items": [
@@ -226,8 +235,6 @@ class EngagementBriefMixin:
 
 
 def _engagement_get(*, engagement_id: int) -> Engagement:
-    from django.shortcuts import get_object_or_404
-
     return get_object_or_404(Engagement.objects.all(), pk=engagement_id)
 
 
@@ -258,6 +265,90 @@ class EngagementBriefView(EngagementBriefMixin, TenantAPIView):
     def get(self, request, engagement_id: int, date: str):
         payload = BriefSerializer(self.brief).data
         return report_response(request, payload, last_modified=self.brief.created_at)
+
+
+RENDER_FORMATS = ("html", "markdown", "text")
+
+
+class RenderQuerySerializer(serializers.Serializer):
+    render_as = serializers.ChoiceField(
+        choices=RENDER_FORMATS,
+        default="markdown",
+        help_text="html: the e-mail's HTML document; markdown: the group-robot message (at most "
+        "800 characters); text: the e-mail's plain text.",
+    )
+
+
+class RenderedBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    date = serializers.DateField()
+    revision = serializers.IntegerField()
+    corrected = serializers.BooleanField()
+    format = serializers.ChoiceField(choices=RENDER_FORMATS)
+    language = serializers.CharField(help_text="The language it is written in.")
+    title = serializers.CharField()
+    body = serializers.CharField()
+
+
+RENDERED_EXAMPLE = {
+    "id": 901,
+    "date": "2026-11-26",
+    "revision": 1,
+    "corrected": False,
+    "format": "markdown",
+    "language": "zh-hans",
+    "title": "数据日报：山野茶事 · 2026-11-26",
+    "body": "### 数据日报：山野茶事 · 2026-11-26\n- 支付金额 ¥48,210.50（环比 +6.89%）\n...",
+}
+
+
+class EngagementBriefRenderedView(EngagementBriefMixin, TenantAPIView):
+    required_scope = ApiScope.REPORTS_READ.value
+    serializer_class = RenderedBriefSerializer
+    filter_backends: list = []
+    pagination_class = None
+
+    @extend_schema(
+        operation_id="engagement_brief_rendered",
+        description="The same brief rendered as people read it: `render_as=markdown` (the "
+        "WeChat Work / DingTalk robot message, at most 800 characters), `html` (the e-mail's "
+        "HTML document) or `text` (the e-mail's plain text), in the language of the request's "
+        "Accept-Language (zh-hans or en; the agency's language otherwise). ETag and "
+        "Last-Modified as for the JSON. Needs `reports:read`.",
+        parameters=[DATE_PARAMETER, RenderQuerySerializer],
+        responses={200: RenderedBriefSerializer, 304: None},
+        examples=[OpenApiExample("Markdown", value=RENDERED_EXAMPLE, response_only=True)],
+    )
+    def get(self, request, engagement_id: int, date: str):
+        query = RenderQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        render_as = query.validated_data["render_as"]
+        brief = self.brief
+        language = (
+            translation.get_language()
+            if "HTTP_ACCEPT_LANGUAGE" in request.META
+            else self.caller.agency.default_language
+        )
+        with translation.override(language):
+            link = brief_link(brief)
+            if render_as == "markdown":
+                body = brief_render_markdown(brief.content, revision=brief.revision, link=link)
+            else:
+                _subject, text, html = brief_render_email(
+                    brief.content, revision=brief.revision, link=link
+                )
+                body = html if render_as == "html" else text
+            payload = {
+                "id": brief.pk,
+                "date": brief.date.isoformat(),
+                "revision": brief.revision,
+                "corrected": brief.is_correction,
+                "format": render_as,
+                "language": language,
+                "title": brief_title(brief.content, revision=brief.revision),
+                "body": body,
+            }
+        return report_response(request, payload, last_modified=brief.created_at)
 
 
 # Reviews -------------------------------------------------------------------------------------
@@ -318,5 +409,10 @@ urlpatterns = [
         "engagements/<int:engagement_id>/briefs/<str:date>/",
         EngagementBriefView.as_view(),
         name="engagement-brief",
+    ),
+    path(
+        "engagements/<int:engagement_id>/briefs/<str:date>/rendered/",
+        EngagementBriefRenderedView.as_view(),
+        name="engagement-brief-rendered",
     ),
 ]

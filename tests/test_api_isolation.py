@@ -77,6 +77,9 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("get", "/api/v1/engagements/{engagement_id}/briefs/{date}/"): Case(
         "engagement", ApiScope.REPORTS_READ, path_values={"{date}": "2026-09-01"}
     ),
+    ("get", "/api/v1/engagements/{engagement_id}/briefs/{date}/rendered/"): Case(
+        "engagement", ApiScope.REPORTS_READ, path_values={"{date}": "2026-09-01"}
+    ),
     ("get", "/api/v1/reviews/"): Case(None, ApiScope.REPORTS_READ),
     ("get", "/api/v1/reviews/{id}/"): Case("review", ApiScope.REPORTS_READ),
 }
@@ -133,10 +136,21 @@ def bearer(secret: str) -> dict:
     return {"Authorization": f"Bearer {secret}"}
 
 
-def brand_a_ids(response, objects) -> set[int]:
+# Which of the world's objects each list shows (ids are compared within one table only).
+LIST_OBJECTS = {
+    "/api/v1/brands/": "brand",
+    "/api/v1/stores/": "store",
+    "/api/v1/engagements/": "engagement",
+    "/api/v1/ingestion-runs/": "run",
+    "/api/v1/proposals/": "proposal",
+    "/api/v1/briefs/": "brief",
+    "/api/v1/reviews/": "review",
+}
+
+
+def brand_a_ids(response, objects, path) -> set[int]:
     """Ids of Brand A's objects that a list response shows."""
-    names = ("brand", "store", "engagement", "run", "proposal", "brief", "review")
-    own = {objects[name].pk for name in names}
+    own = {objects[LIST_OBJECTS[path]].pk}
     return {row["id"] for row in response.json()["results"]} & own
 
 
@@ -162,6 +176,8 @@ def test_the_owner_token_is_served(method, path, objects, make_token, demo_agenc
         Client(), method, path, MATRIX[method, path], objects, bearer(make_token(demo_agency))
     )
     assert response.status_code in {200, 202}, response.content
+    if path in LIST_OBJECTS:  # so that "the others see none of them" means something
+        assert brand_a_ids(response, objects, path), path
 
 
 @pytest.mark.parametrize(("method", "path"), sorted(MATRIX))
@@ -179,7 +195,7 @@ def test_other_agencies_and_other_brands_see_nothing_of_brand_a(
         else:
             assert response.status_code in {200, 404}, f"{name}: {response.status_code}"
             if response.status_code == 200:
-                assert brand_a_ids(response, objects) == set(), name
+                assert brand_a_ids(response, objects, path) == set(), name
     with agency_scope(store_a.agency_id):
         assert IngestionRun.objects.count() == runs_before
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import datetime
 
+import pytest
+
+from agency.tenancy import agency_scope
+from reporting.briefs.services import brief_issue
 from reporting.models import ReviewStatus
 
 DAY = datetime.date(2026, 9, 1)
@@ -93,3 +97,43 @@ def test_a_brand_token_sees_its_brand_s_reports_only(
     assert api.get(secret, brief_url(engagement_b)).json()["id"] == own.pk
     assert [row["id"] for row in api.get(secret, "/api/v1/briefs/").json()["results"]] == [own.pk]
     assert api.get(secret, f"/api/v1/reviews/{review_a.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("render_as", "expected"), [("markdown", "###"), ("html", "<html"), ("text", "2026-09-10")]
+)
+def test_a_brief_comes_rendered_as_people_read_it(
+    api, make_token, demo_agency, engagement_a, brief_data, render_as, expected
+):
+    with agency_scope(demo_agency):
+        brief = brief_issue(engagement=engagement_a, date=datetime.date(2026, 9, 10))
+    secret = make_token(demo_agency, scopes=["reports:read"])
+    url = brief_url(engagement_a, brief.date.isoformat()) + "rendered/"
+    response = api.get(secret, url, headers={"Accept-Language": "en"}, render_as=render_as)
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["id"], body["format"], body["language"]) == (brief.pk, render_as, "en")
+    assert expected in body["body"]
+    assert "Daily brief" in body["title"]
+    if render_as == "markdown":
+        assert len(body["body"]) <= 800
+    chinese = api.get(secret, url, headers={"Accept-Language": "zh-hans"}, render_as=render_as)
+    assert chinese.json()["language"] == "zh-hans" and "日报" in chinese.json()["title"]
+    again = api.get(
+        secret,
+        url,
+        headers={"Accept-Language": "en", "If-None-Match": response["ETag"]},
+        render_as=render_as,
+    )
+    assert again.status_code == 304
+
+
+def test_an_unknown_rendering_is_400_naming_it(
+    api, make_token, demo_agency, engagement_a, make_brief
+):
+    make_brief(engagement_a, date=DAY)
+    response = api.get(
+        make_token(demo_agency), brief_url(engagement_a) + "rendered/", render_as="pdf"
+    )
+    assert response.status_code == 400
+    assert set(response.json()["error"]["details"]) == {"render_as"}
