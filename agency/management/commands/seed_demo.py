@@ -27,6 +27,7 @@ from engagements.services import engagement_create
 from execution.metrics.ingestion import ingestion_pull
 from execution.models import IngestionRun, StoreDayFact
 from proposals.demo import proposals_seed_demo
+from reporting.demo import reporting_seed_demo
 
 HISTORY_DAYS = 420  # more than a year: year-on-year comparisons and two 双11 peaks
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - the documented demo password
@@ -154,12 +155,14 @@ class Command(BaseCommand):
     def _seed_steps(self, agency):
         """The step apps' demo: a published diagnosis for every engagement past step 1 (after
         the metrics, which its baseline reads), then the proposals (Brand A's waiting for the
-        owner, Brand B's approved with live targets)."""
+        owner, Brand B's approved with live targets), then the monitoring: targets, a week of
+        briefs, reviews."""
         for engagement in Engagement.objects.exclude(stage=Stage.DIAGNOSIS).select_related(
             "account_manager"
         ):
             diagnosis_seed_demo(engagement=engagement, actor=engagement.account_manager)
         proposals_seed_demo(agency=agency)
+        reporting_seed_demo(agency=agency)
 
     def _seed_agency(self, slug, agency):
         brands = {}
