@@ -22,8 +22,10 @@ class BriefSettings(AgencyOwnedModel):
     """How an engagement's daily brief goes out besides e-mail: an optional group-robot webhook
     (WeChat Work or DingTalk; DingTalk robots may require a signing secret)."""
 
-    engagement = models.OneToOneField(
-        "engagements.Engagement", on_delete=models.CASCADE, related_name="brief_settings"
+    # One per engagement, by the unique key below (which includes the agency, as every unique key
+    # of a tenant table does: a one-to-one field would be unique on the engagement alone).
+    engagement = models.ForeignKey(
+        "engagements.Engagement", on_delete=models.CASCADE, related_name="+"
     )
     send_email = models.BooleanField(_("send by e-mail"), default=True)
     webhook_kind = models.CharField(
