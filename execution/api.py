@@ -356,7 +356,7 @@ class StoreMetricsView(TenantAPIView):
         ],
     )
     def get(self, request, store_id: int):
-        query = MetricsQuerySerializer(data=request.query_params)
+        query = MetricsQuerySerializer(data=request.query_params.dict())  # blank = invalid
         query.is_valid(raise_exception=True)
         rows = metrics_query(store_ids=[self.store.pk], **query.validated_data)
         last_modified = IngestionRun.objects.filter(

@@ -320,7 +320,9 @@ class EngagementBriefRenderedView(EngagementBriefMixin, TenantAPIView):
         examples=[OpenApiExample("Markdown", value=RENDERED_EXAMPLE, response_only=True)],
     )
     def get(self, request, engagement_id: int, date: str):
-        query = RenderQuerySerializer(data=request.query_params)
+        # A plain dict, not the QueryDict: DRF reads a blank form value as "not given", and a
+        # blank `render_as=` is a mistake to name, not a request for the default.
+        query = RenderQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         render_as = query.validated_data["render_as"]
         brief = self.brief

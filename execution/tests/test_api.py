@@ -670,3 +670,15 @@ def test_paging_runs_by_a_time_gives_every_run_once_unfinished_ones_too(
         response = api.get(reader, response.json()["next"])
         seen += run_ids(response)
     assert sorted(seen) == sorted(created)
+
+
+def test_a_blank_grain_is_refused_naming_it_not_read_as_the_default(api, make_token, store_a):
+    response = api.get(
+        make_token(store_a.agency),
+        f"/api/v1/stores/{store_a.pk}/metrics/",
+        start="2026-10-01",
+        end="2026-10-31",
+        grain="",
+    )
+    assert response.status_code == 400
+    assert set(response.json()["error"]["details"]) == {"grain"}

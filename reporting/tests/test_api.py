@@ -137,3 +137,10 @@ def test_an_unknown_rendering_is_400_naming_it(
     )
     assert response.status_code == 400
     assert set(response.json()["error"]["details"]) == {"render_as"}
+
+
+def test_a_blank_rendering_is_400_too(api, make_token, demo_agency, engagement_a, make_brief):
+    make_brief(engagement_a, date=DAY)
+    response = api.get(make_token(demo_agency), brief_url(engagement_a) + "rendered/", render_as="")
+    assert response.status_code == 400
+    assert set(response.json()["error"]["details"]) == {"render_as"}
