@@ -13,10 +13,9 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 
-from agency.models import Agency, Notification, Role
+from agency.models import Agency, Notification
 from agency.tenancy import agency_scope
 from engagements.models import EngagementStatus, EngagementTarget
-from execution.metrics.ingestion import ingestion_push
 from execution.models import AlertSeverity
 from reporting import reviews
 from reporting.models import ActionStatus, Review, ReviewActionItem, ReviewKind, ReviewStatus
@@ -28,26 +27,6 @@ PREVIOUS_WEEK = datetime.date(2026, 8, 31)
 
 def day(month: int, number: int) -> str:
     return datetime.date(2026, month, number).isoformat()
-
-
-@pytest.fixture
-def push(django_capture_on_commit_callbacks, make_member):
-    """Push rows for a store and grain through real ingestion (the queued task runs eagerly),
-    as an integration would; a copy of execution/tests/conftest.py's fixture."""
-    operators = {}
-
-    def push_rows(store, grain, rows):
-        if store.agency_id not in operators:
-            operators[store.agency_id] = make_member(store.agency, Role.OPERATOR)
-        with agency_scope(store.agency_id), django_capture_on_commit_callbacks(execute=True):
-            run = ingestion_push(
-                actor=operators[store.agency_id], store=store, grain=grain, rows=rows
-            )
-        run.refresh_from_db()
-        assert run.status == "succeeded", run.errors
-        return run
-
-    return push_rows
 
 
 @pytest.fixture
