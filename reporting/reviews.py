@@ -54,11 +54,20 @@ from agency.notifications import notification_send
 from engagements.models import Engagement, EngagementStatus, EngagementTeamMember
 from execution.metrics.pacing import add_months, targets_pacing
 from execution.metrics.query import metrics_query
-from execution.metrics.registry import COUNT, METRICS, MONEY, RATIO
+from execution.metrics.registry import METRICS
 from execution.metrics.rules import RULES, finding_text
 from execution.metrics.schema import AdTool
 from execution.models import Alert, AlertSeverity
 from reporting import permissions
+from reporting.formatting import (
+    change_tone,
+    format_absolute_change,
+    format_change,
+    format_percent,
+    format_value,
+    metric_label,
+    to_decimal,
+)
 from reporting.models import ActionStatus, Review, ReviewActionItem, ReviewKind, ReviewStatus
 
 logger = logging.getLogger(__name__)
@@ -86,7 +95,6 @@ PRODUCT_METRICS = ["visitors", "paying_buyers", "conversion_rate", "gmv"]
 TOP_CAMPAIGNS = 10
 TOP_PRODUCTS = 10
 # Ratios shown as a multiple (ROI 3.25), not as a percentage.
-MULTIPLE_METRICS = frozenset({"roi"})
 SEVERITY_RANK = {AlertSeverity.CRITICAL: 3, AlertSeverity.WARNING: 2, AlertSeverity.INFO: 1}
 SHARE_PLACES = Decimal("0.0001")
 
@@ -773,76 +781,8 @@ def review_owner_choices(*, agency: Agency) -> QuerySet[Membership]:
 # Chinese and English and the stored JSON holds no language.
 
 
-def _decimal(value) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        return Decimal(str(value))
-    except ArithmeticError:
-        return None
-
-
-def metric_text(name: str, value) -> str:
-    """A value as people read it: ¥1,234.56, 1,234, 3.25% (ratios), 3.25 (ROI); — for none."""
-    number = _decimal(value)
-    if number is None:
-        return "—"
-    metric = METRICS.get(name)
-    unit = metric.unit if metric else None
-    if unit == COUNT:
-        return f"{number:,.0f}"
-    if unit == MONEY:
-        return f"¥{number:,.2f}"
-    if unit == RATIO and name not in MULTIPLE_METRICS:
-        return f"{number * 100:,.2f}%"
-    return f"{number:,.2f}"
-
-
-def _signed(text: str, number: Decimal) -> str:
-    return f"+{text}" if number > 0 else (f"−{text}" if number < 0 else text)
-
-
-def change_text(name: str, change) -> str:
-    """An absolute change: +1,234, −¥56.00, +0.42 pp (percentage points for a rate)."""
-    number = _decimal(change)
-    if number is None:
-        return "—"
-    metric = METRICS.get(name)
-    unit = metric.unit if metric else None
-    size = abs(number)
-    if unit == RATIO and name not in MULTIPLE_METRICS:
-        return _("%(points)s pp") % {"points": _signed(f"{size * 100:,.2f}", number)}
-    return _signed(metric_text(name, size), number)
-
-
-def ratio_change_text(change_ratio) -> str:
-    number = _decimal(change_ratio)
-    if number is None:
-        return "—"
-    return _signed(f"{abs(number) * 100:,.1f}%", number)
-
-
-def percent_text(value) -> str:
-    number = _decimal(value)
-    return "—" if number is None else f"{number * 100:,.1f}%"
-
-
-def _tone(name: str, change) -> str:
-    """ "good", "bad" or "" for a change, by whether the metric is better higher."""
-    number = _decimal(change)
-    metric = METRICS.get(name)
-    if number is None or not number or metric is None or metric.higher_is_better is None:
-        return ""
-    return "good" if (number > 0) == metric.higher_is_better else "bad"
-
-
 def _ad_tool_label(tool: str) -> str:
     return str(AdTool(tool).label) if tool in AdTool.values else tool
-
-
-def _label(name: str) -> str:
-    metric = METRICS.get(name)
-    return str(metric.label) if metric else name
 
 
 @dataclass
@@ -867,8 +807,8 @@ CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 320, 120, 6
 
 
 def _chart(name: str, days: list, previous_days: list, current: list, previous: list) -> Chart:
-    numbers_now = [_decimal(v) for v in current]
-    numbers_before = [_decimal(v) for v in previous]
+    numbers_now = [to_decimal(v) for v in current]
+    numbers_before = [to_decimal(v) for v in previous]
     known = [n for n in numbers_now + numbers_before if n is not None]
     top = max(known, default=Decimal(0))
     scale_top = top if top > 0 else Decimal(1)
@@ -902,21 +842,21 @@ def _chart(name: str, days: list, previous_days: list, current: list, previous: 
         rows.append(
             {
                 "day": days[index] if index < len(days) else "",
-                "value": metric_text(name, current[index]) if index < len(current) else "",
+                "value": format_value(name, current[index]) if index < len(current) else "",
                 "previous_day": previous_days[index] if index < len(previous_days) else "",
-                "previous": metric_text(name, previous[index]) if index < len(previous) else "",
+                "previous": format_value(name, previous[index]) if index < len(previous) else "",
             }
         )
     return Chart(
         name=name,
-        label=_label(name),
+        label=metric_label(name),
         width=CHART_WIDTH,
         height=CHART_HEIGHT,
         current_path=path(now_points),
         previous_path=path(before_points),
         current_points=[point for point in now_points if point],
         previous_points=[point for point in before_points if point],
-        top_text=metric_text(name, top) if known else "—",
+        top_text=format_value(name, top) if known else "—",
         first_day=days[0] if days else "",
         last_day=days[-1] if days else "",
         rows=rows,
@@ -966,13 +906,13 @@ def review_page(*, review: Review) -> dict:
         metric_lines.append(
             {
                 "name": name,
-                "label": _label(name),
+                "label": metric_label(name),
                 "formula": METRICS[name].formula if METRICS[name].is_ratio else "",
-                "value": metric_text(name, figures.get("value")),
-                "previous": metric_text(name, figures.get("previous")),
-                "change": change_text(name, figures.get("change")),
-                "change_ratio": ratio_change_text(figures.get("change_ratio")),
-                "tone": _tone(name, figures.get("change")),
+                "value": format_value(name, figures.get("value")),
+                "previous": format_value(name, figures.get("previous")),
+                "change": format_absolute_change(name, figures.get("change")),
+                "change_ratio": format_change(figures.get("change_ratio")),
+                "tone": change_tone(name, figures.get("change")),
             }
         )
 
@@ -982,16 +922,16 @@ def review_page(*, review: Review) -> dict:
         name = pace.get("metric", "")
         targets.append(
             {
-                "label": _label(name),
+                "label": metric_label(name),
                 "comparison": comparisons.get(pace.get("comparison"), pace.get("comparison")),
-                "target": metric_text(name, pace.get("target")),
+                "target": format_value(name, pace.get("target")),
                 "period": _period_text(pace.get("period_start"), pace.get("period_end")),
                 "cumulative": pace.get("period") == "cumulative",
                 "by_month": pace.get("by_month"),
-                "actual": metric_text(name, pace.get("actual")),
-                "expected": metric_text(name, pace.get("expected")),
-                "forecast": metric_text(name, pace.get("forecast")),
-                "achievement": percent_text(pace.get("achievement")),
+                "actual": format_value(name, pace.get("actual")),
+                "expected": format_value(name, pace.get("expected")),
+                "forecast": format_value(name, pace.get("forecast")),
+                "achievement": format_percent(pace.get("achievement")),
                 "on_pace": pace.get("on_pace"),
                 "state": pace.get("state"),
             }
@@ -1014,15 +954,15 @@ def review_page(*, review: Review) -> dict:
     sources = [
         {
             "source": row.get("source", ""),
-            "visitors": metric_text("visitors", row.get("visitors")),
-            "share": percent_text(row.get("share")),
-            "visitors_change": ratio_change_text(
+            "visitors": format_value("visitors", row.get("visitors")),
+            "share": format_percent(row.get("share")),
+            "visitors_change": format_change(
                 _change(row.get("visitors"), row.get("previous_visitors"))[1]
             ),
-            "paying_buyers": metric_text("paying_buyers", row.get("paying_buyers")),
-            "conversion_rate": metric_text("conversion_rate", row.get("conversion_rate")),
-            "gmv": metric_text("gmv", row.get("gmv")),
-            "new_buyers": metric_text("new_buyers", row.get("new_buyers")),
+            "paying_buyers": format_value("paying_buyers", row.get("paying_buyers")),
+            "conversion_rate": format_value("conversion_rate", row.get("conversion_rate")),
+            "gmv": format_value("gmv", row.get("gmv")),
+            "new_buyers": format_value("new_buyers", row.get("new_buyers")),
         }
         for row in content.get("sources") or []
     ]
@@ -1030,7 +970,7 @@ def review_page(*, review: Review) -> dict:
         {
             "ad_tool": _ad_tool_label(row.get("ad_tool", "")),
             "campaign": row.get("campaign", ""),
-            **{name: metric_text(name, row.get(name)) for name in CAMPAIGN_METRICS},
+            **{name: format_value(name, row.get(name)) for name in CAMPAIGN_METRICS},
         }
         for row in content.get("campaigns") or []
     ]
@@ -1038,7 +978,7 @@ def review_page(*, review: Review) -> dict:
         {
             "item_id": row.get("item_id", ""),
             "item_name": row.get("item_name", ""),
-            **{name: metric_text(name, row.get(name)) for name in PRODUCT_METRICS},
+            **{name: format_value(name, row.get(name)) for name in PRODUCT_METRICS},
         }
         for row in content.get("products") or []
     ]

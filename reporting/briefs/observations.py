@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from execution.metrics.registry import METRICS
-from reporting.briefs.formatting import (
+from reporting.formatting import (
     format_change,
     format_value,
     metric_label,

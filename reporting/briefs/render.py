@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from reporting.briefs.builder import BRIEF_METRICS, severity_rank
-from reporting.briefs.formatting import (
+from reporting.briefs.observations import is_observation, observation_text
+from reporting.formatting import (
     change_tone,
     evidence_rows,
     format_change,
@@ -26,7 +27,6 @@ from reporting.briefs.formatting import (
     metric_label,
     relative_change,
 )
-from reporting.briefs.observations import is_observation, observation_text
 
 logger = logging.getLogger(__name__)
 

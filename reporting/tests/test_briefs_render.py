@@ -65,7 +65,7 @@ def test_markdown_of_an_ordinary_brief(content):
     with translation.override("en"):
         markdown = brief_render_markdown(content, link=LINK)
     assert len(markdown) <= MARKDOWN_LIMIT
-    assert "- **GMV** ¥3,000.00 (d/d +150.0%, w/w +200.0%)" in markdown
+    assert "- **GMV** ¥3,000.00 (d/d +150.00%, w/w +200.00%)" in markdown
     assert "**Alerts: 1**" in markdown
     assert "- [Warning] Customer service took 50.0 s" in markdown
     assert "→ Staff the busy hours" in markdown  # the alert's action
@@ -205,7 +205,7 @@ def test_the_command_names_a_bad_argument(engagement_a, arguments, named):
 
 
 def test_evidence_reads_in_each_figures_unit():
-    from reporting.briefs.formatting import evidence_rows
+    from reporting.formatting import evidence_rows
 
     with translation.override("en"):
         rows = dict(
@@ -231,7 +231,7 @@ def test_evidence_reads_in_each_figures_unit():
         "Day": "2026-09-10",
         "Visitors, 7-day average": "1,235",
         "Conversion rate, trailing 7 days": "1.23%",
-        "Visitors, change": "+20.0%",
+        "Visitors, change": "+20.00%",
         "Share": "60.00%",
         "Traffic source": "手淘搜索",
         "Store: Conversion rate": "3.00%",

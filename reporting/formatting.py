@@ -1,6 +1,6 @@
-"""How a brief's figures read: CNY to the cent with separators, percentages with two decimals,
-ROI as a multiple, seconds, and "—" for no value. Display only: the figures themselves come from
-the metric query; a change is the day against a comparison value, nothing more."""
+"""How reporting's figures read, in briefs, reviews and dashboards alike: CNY to the cent with
+separators, percentages with two decimals, ROI as a multiple, seconds, and "—" for no value.
+Display only: the figures themselves come from the metric query."""
 
 from __future__ import annotations
 
@@ -80,14 +80,31 @@ def relative_change(value, base) -> Decimal | None:
 
 
 def format_change(change: Decimal | None) -> str:
+    """A relative change (0.125) as a signed percentage with two decimals (+12.50%)."""
+    change = to_decimal(change)
     if change is None:
         return DASH
-    percent = (change * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    percent = (change * 100).quantize(CENT, rounding=ROUND_HALF_UP)
     return f"+{percent}%" if percent > 0 else f"{percent}%"
 
 
-def change_tone(name: str, change: Decimal | None) -> str:
+def format_absolute_change(name: str, change) -> str:
+    """An absolute change of a metric: +1,234, -¥56.00, or for a rate percentage points
+    (+0.42 pp), since a rate's change in percent of itself reads as something else."""
+    number = to_decimal(change)
+    if number is None:
+        return DASH
+    sign = "+" if number > 0 else ("-" if number < 0 else "")
+    metric = METRICS.get(name)
+    if metric is not None and metric.unit == RATIO and name != "roi":
+        points = (abs(number) * 100).quantize(CENT, rounding=ROUND_HALF_UP)
+        return _("%(points)s pp") % {"points": f"{sign}{points}"}
+    return sign + format_value(name, abs(number))
+
+
+def change_tone(name: str, change) -> str:
     """ "good", "bad" or "" for a change of a metric, by whether higher is better."""
+    change = to_decimal(change)
     metric = METRICS.get(name)
     if change is None or change == 0 or metric is None or metric.higher_is_better is None:
         return ""
