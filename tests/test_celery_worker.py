@@ -1,77 +1,16 @@
-"""A real Celery worker, started as its own process against the real Redis broker, runs a task
-that the test queues, and the task's effect appears in the (real PostgreSQL) database."""
+"""A real Celery worker (the root conftest's `worker_queue`: its own process against the real
+Redis broker) runs a task that the test queues, and the task's effect appears in the (real
+PostgreSQL) database."""
 
-import os
-import subprocess
-import sys
 import time
-import uuid
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
-from agency.celery import app as celery_app
 from agency.models import Membership
 from agency.tasks import send_invitation
 from agency.tenancy import agency_scope
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def worker_queue():
-    """Start `celery worker` on a queue of its own; stop it (SIGTERM, warm shutdown) afterwards."""
-    assert settings.REDIS_URL, "The worker test needs REDIS_URL (make services prints it)."
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    database = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "agency.settings.test",
-        "DATABASE_URL": (
-            f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST']}:"
-            f"{database['PORT']}/{database['NAME']}"
-        ),
-        "REDIS_URL": settings.REDIS_URL,
-    }
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "agency",
-            "worker",
-            "--loglevel=INFO",
-            "--concurrency=1",
-            "--pool=prefork",
-            "-Q",
-            queue,
-            "-n",
-            f"{queue}@%h",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        env=env,
-        cwd=settings.BASE_DIR,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    eager, default_queue = celery_app.conf.task_always_eager, celery_app.conf.task_default_queue
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.task_default_queue = queue  # what services queue goes to this worker
-    try:
-        yield queue, worker
-    finally:
-        celery_app.conf.task_always_eager = eager
-        celery_app.conf.task_default_queue = default_queue
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
 
 
 def test_a_real_worker_runs_a_task_and_its_effect_reaches_the_database(
