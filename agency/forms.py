@@ -5,7 +5,17 @@ from django import forms
 from django.contrib.auth.forms import PasswordResetForm
 from django.utils.translation import gettext_lazy as _
 
-from agency.models import BRAND_ROLES, STAFF_ROLES, Agency, ApiScope, Brand, Role, Store, User
+from agency.models import (
+    BRAND_ROLES,
+    STAFF_ROLES,
+    Agency,
+    ApiScope,
+    Brand,
+    Language,
+    Role,
+    Store,
+    User,
+)
 
 
 class InviteForm(forms.Form):
@@ -82,7 +92,7 @@ class AgencySettingsForm(forms.ModelForm):
 
 
 class LanguageForm(forms.Form):
-    language = forms.ChoiceField(choices=User._meta.get_field("language").choices[1:])
+    language = forms.ChoiceField(choices=Language.choices)
     next = forms.CharField(required=False)
 
 

@@ -212,28 +212,28 @@ class DataVersion:
 
 
 # Every subquery names the agency (the tenant manager is not involved in raw SQL); the engagement
-# and store ids come from an engagement already loaded through the scoped manager.
+# and store ids come from an engagement already loaded through the scoped manager. One aggregate
+# per table rather than one subquery per figure: PostgreSQL plans this on every request, and
+# planning eight subqueries took longer than running them.
 _VERSION_SQL = """
-SELECT
-    (SELECT max(date) FROM {facts} WHERE agency_id = %(agency)s AND store_id = %(store)s),
-    (SELECT max(id) FROM {runs}
-        WHERE agency_id = %(agency)s AND store_id = %(store)s AND status = %(succeeded)s),
-    (SELECT count(*) FROM {runs}
-        WHERE agency_id = %(agency)s AND store_id = %(store)s AND status = %(succeeded)s),
-    (SELECT max(id) FROM {targets} WHERE agency_id = %(agency)s AND engagement_id = %(engagement)s),
-    (SELECT count(*) FROM {targets}
-        WHERE agency_id = %(agency)s AND engagement_id = %(engagement)s),
-    (SELECT max(id) FROM {alerts} WHERE agency_id = %(agency)s AND engagement_id = %(engagement)s),
-    (SELECT count(*) FROM {alerts} WHERE agency_id = %(agency)s AND engagement_id = %(engagement)s),
-    (SELECT max(acknowledged_at) FROM {alerts}
-        WHERE agency_id = %(agency)s AND engagement_id = %(engagement)s)
+SELECT facts.last_data, runs.last_id, runs.total, targets.last_id, targets.total,
+    alerts.last_id, alerts.total, alerts.last_acknowledged
+FROM
+    (SELECT max(date) AS last_data FROM {facts}
+        WHERE agency_id = %(agency)s AND store_id = %(store)s) AS facts,
+    (SELECT max(id) AS last_id, count(*) AS total FROM {runs}
+        WHERE agency_id = %(agency)s AND store_id = %(store)s AND status = %(succeeded)s) AS runs,
+    (SELECT max(id) AS last_id, count(*) AS total FROM {targets}
+        WHERE agency_id = %(agency)s AND engagement_id = %(engagement)s) AS targets,
+    (SELECT max(id) AS last_id, count(*) AS total, max(acknowledged_at) AS last_acknowledged
+        FROM {alerts} WHERE agency_id = %(agency)s AND engagement_id = %(engagement)s) AS alerts
 """
 
 
 def dashboard_data_version(*, engagement: Engagement) -> DataVersion:
     """The engagement's DataVersion. Plain SQL on purpose: it runs on every dashboard view,
-    before any cache, and the ORM spends several times the query's own time compiling its eight
-    subqueries (about 3 ms against 0.7 ms here)."""
+    before any cache, and the ORM spends several times the query's own time compiling its
+    subqueries (about 3 ms against 0.4 ms here)."""
     sql = _VERSION_SQL.format(
         facts=StoreDayFact._meta.db_table,
         runs=IngestionRun._meta.db_table,
@@ -251,6 +251,8 @@ def dashboard_data_version(*, engagement: Engagement) -> DataVersion:
             },
         )
         last_data, *counts = cursor.fetchone()
+    if isinstance(last_data, str):  # SQLite (the embedded demo) returns raw dates as text
+        last_data = datetime.date.fromisoformat(last_data[:10])
     return DataVersion(
         updated_at=engagement.updated_at,
         last_data=last_data,

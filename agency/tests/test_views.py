@@ -68,6 +68,16 @@ def test_set_language_refuses_an_outside_redirect(client):
     assert response["Location"] == "/"
 
 
+def test_a_user_switches_to_english_and_back_to_chinese(client, demo_manager):
+    client.force_login(demo_manager.user)
+    for language in ("en", "zh-hans"):
+        response = client.post("/accounts/language/", {"language": language, "next": "/demo/"})
+        assert response.status_code == 302
+        demo_manager.user.refresh_from_db()
+        assert demo_manager.user.language == language
+        assert client.get("/demo/").headers["Content-Language"] == language
+
+
 def test_an_admin_adds_a_brand_user_bound_to_brands(
     client, demo_admin, brand_a, brand_b, django_capture_on_commit_callbacks
 ):

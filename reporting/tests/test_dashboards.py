@@ -732,6 +732,72 @@ def test_a_plain_acknowledge_returns_to_the_alerts(
     assert warning.note == "Checked"
 
 
+# --- the dashboard served from the cache ------------------------------------------------------
+
+
+def test_a_brand_reader_after_staff_on_the_same_range_gets_no_staff_rendering(
+    client, demo_manager, brand_a_owner, engagement_a, september_a, alerts_a
+):
+    url = dashboard_url(engagement_a, start="2026-09-01", end="2026-09-30")
+    htmx = {"HX-Request": "true", "HX-Target": "dashboard"}
+    staff = as_member(client, demo_manager).get(url)
+    assert "SECRET-ACK-NOTE" in staff.content.decode()
+    assert 'class="acknowledge"' in staff.content.decode()
+    for _ in range(2):  # the first rendering for the brand, then the brand's from the cache
+        for response in (
+            as_member(client, brand_a_owner).get(url),
+            client.get(url, headers=htmx),
+        ):
+            assert response.status_code == 200
+            html = response.content.decode()
+            assert "SECRET-ACK-NOTE" not in html and "Max Manager" not in html
+            assert 'class="acknowledge"' not in html
+            assert "SECRET-MARGIN-NOTE" not in html
+            assert chart_data(response) == chart_data(staff)  # the same figures
+    # And the staff rendering stays the staff's once the brand's is cached too.
+    html = as_member(client, demo_manager).get(url, headers=htmx).content.decode()
+    assert "SECRET-ACK-NOTE" in html and 'class="acknowledge"' in html
+
+
+def test_the_cached_dashboard_carries_each_readers_own_csrf_token(
+    demo_manager, demo_operator, engagement_a, september_a, alerts_a
+):
+    from django.test import Client
+
+    from reporting.views.dashboards import CSRF_PLACEHOLDER
+
+    warning, _critical, _done = alerts_a
+    url = dashboard_url(engagement_a)
+    as_member(Client(), demo_manager).get(url)  # rendered and cached for staff
+    client = as_member(Client(enforce_csrf_checks=True), demo_operator)
+    with CaptureQueriesContext(connection) as served:
+        html = client.get(url).content.decode()
+    assert len(served) == 7  # from the cache: no query of the figures or the alerts
+    assert CSRF_PLACEHOLDER not in html
+    acknowledge_url = f"/demo/alerts/{warning.pk}/acknowledge/"
+    form = re.search(rf'<form [^>]*action="{acknowledge_url}".*?</form>', html, re.S)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.group(0)).group(1)
+    response = client.post(acknowledge_url, {"csrfmiddlewaretoken": token, "note": "Seen"})
+    assert response.status_code == 302  # the CSRF check passed with the token on the page
+    warning.refresh_from_db()
+    assert not warning.is_open and warning.acknowledged_by == demo_operator.user
+
+
+def test_a_cached_dashboard_follows_the_readers_language(
+    client, demo_manager, engagement_a, september_a
+):
+    client = as_member(client, demo_manager)
+    url = dashboard_url(engagement_a)
+    english = client.get(url).content.decode()
+    assert "Ad campaigns" in english
+    demo_manager.user.language = "zh-hans"
+    demo_manager.user.save(update_fields=["language"])
+    chinese = client.get(url).content.decode()
+    assert "Ad campaigns" not in chinese
+    with translation.override("zh-hans"):
+        assert translation.gettext("Ad campaigns") in chinese
+
+
 # --- the agency overview ----------------------------------------------------------------------
 
 

@@ -115,6 +115,26 @@ def _dashboard_url(request, engagement_id: int) -> str:
     )
 
 
+def _range_params(data: dict) -> tuple[dict, str, bool, str, bool]:
+    """The canonical query's parameters of a valid range form (defaults left out), with the
+    campaign sort and the product rank checked against their whitelists: (params, sort, whether
+    the requested sort was accepted, rank, whether the requested rank was accepted)."""
+    date_range = data["range"]
+    sort, sort_ok = dashboards.parse_sort(
+        data.get("sort") or "", dashboards.CAMPAIGN_SORT_KEYS, dashboards.DEFAULT_CAMPAIGN_SORT
+    )
+    requested_rank = data.get("rank") or ""
+    rank_ok = not requested_rank or requested_rank in dashboards.PRODUCT_RANK_KEYS
+    rank = requested_rank if requested_rank and rank_ok else dashboards.DEFAULT_PRODUCT_RANK
+    params = {
+        "start": date_range.start.isoformat(),
+        "end": date_range.end.isoformat(),
+        "sort": "" if sort == dashboards.DEFAULT_CAMPAIGN_SORT else sort,
+        "rank": "" if rank == dashboards.DEFAULT_PRODUCT_RANK else rank,
+    }
+    return params, sort, sort_ok, rank, rank_ok
+
+
 def _dashboard_context(request, engagement, form, *, anchor, last_data, parts=None) -> dict:
     """The dashboard's figures for a valid range form; `parts` limits the work to what an htmx
     partial shows (None: the whole dashboard)."""
@@ -138,18 +158,8 @@ def _dashboard_context(request, engagement, form, *, anchor, last_data, parts=No
     date_range = form.cleaned_data["range"]
     store_id = engagement.store_id
     requested_sort = form.cleaned_data.get("sort") or ""
-    sort, sort_ok = dashboards.parse_sort(
-        requested_sort, dashboards.CAMPAIGN_SORT_KEYS, dashboards.DEFAULT_CAMPAIGN_SORT
-    )
     requested_rank = form.cleaned_data.get("rank") or ""
-    rank_ok = not requested_rank or requested_rank in dashboards.PRODUCT_RANK_KEYS
-    rank = requested_rank if requested_rank and rank_ok else dashboards.DEFAULT_PRODUCT_RANK
-    params = {
-        "start": date_range.start.isoformat(),
-        "end": date_range.end.isoformat(),
-        "sort": "" if sort == dashboards.DEFAULT_CAMPAIGN_SORT else sort,
-        "rank": "" if rank == dashboards.DEFAULT_PRODUCT_RANK else rank,
-    }
+    params, sort, sort_ok, rank, rank_ok = _range_params(form.cleaned_data)
     context.update(
         {
             "range": date_range,
@@ -206,33 +216,39 @@ def _dashboard_context(request, engagement, form, *, anchor, last_data, parts=No
 
 
 FIGURE_PARTS = {"kpis", "charts", "campaigns", "products"}
-# The figures' HTML is cached under everything it depends on (DataVersion, the range and order,
-# the language, today); the TTL only bounds what a deploy with changed templates may still show.
+# Cached HTML is kept under everything it depends on (DataVersion, the range and order, the
+# language, today, the kind of reader); the TTL only bounds what a deploy with changed templates
+# may still show.
 FIGURES_CACHE_SECONDS = 15 * 60
-FIGURES_CACHE_FORMAT = 1  # bump when _figures.html or its inputs change shape
+FIGURES_CACHE_FORMAT = 2  # bump when a cached template or its inputs change shape
+
+
+def _cache_key(prefix: str, *parts) -> str:
+    joined = "|".join(str(part) for part in (FIGURES_CACHE_FORMAT, *parts))
+    return f"reporting:{prefix}:" + hashlib.sha256(joined.encode()).hexdigest()
 
 
 def _figures_html(request, engagement, form, *, anchor, version) -> str:
-    """The dashboard's figures (KPI cards to products) as HTML: the same for every reader of the
-    engagement (no internal field, no form, no CSRF token), so they are rendered once per data
-    version and served from the cache until the data, the targets or the engagement change."""
+    """The dashboard's figures (KPI cards to products) as HTML: no internal field, no form, no
+    CSRF token, so they are rendered once per data version and served from the cache until the
+    data, the targets or the engagement change. They show staff and the brand the same today;
+    the kind of reader is in the key all the same, so that a staff-only figure added to the
+    template later can never reach the brand from the cache. The agency's slug is in the links."""
     data = form.cleaned_data
-    key = "|".join(
-        str(part)
-        for part in (
-            FIGURES_CACHE_FORMAT,
-            engagement.agency_id,
-            engagement.pk,
-            version.figures_key(),
-            timezone.localdate().isoformat(),
-            get_language(),
-            data["range"].start,
-            data["range"].end,
-            data.get("sort") or "",
-            data.get("rank") or "",
-        )
+    key = _cache_key(
+        "dashboard",
+        engagement.agency_id,
+        request.agency.slug,
+        engagement.pk,
+        request.membership.is_staff_member,
+        version.figures_key(),
+        timezone.localdate().isoformat(),
+        get_language(),
+        data["range"].start,
+        data["range"].end,
+        data.get("sort") or "",
+        data.get("rank") or "",
     )
-    key = "reporting:dashboard:" + hashlib.sha256(key.encode()).hexdigest()
     html = cache.get(key)
     if html is None:
         context = _dashboard_context(
@@ -255,38 +271,54 @@ def _figures_html(request, engagement, form, *, anchor, version) -> str:
 CSRF_PLACEHOLDER = "csrf-" + salted_hmac("reporting.dashboard.csrf", "placeholder").hexdigest()
 
 
+def _with_csrf_token(request, html: str) -> str:
+    return mark_safe(html.replace(CSRF_PLACEHOLDER, get_token(request)))
+
+
 def _alerts_html(
     request, engagement, *, date_range, version=None, failed=None, errors=(), note=""
 ) -> str:
     """The alert list of the range for this reader (staff see the notes and the acknowledge
-    forms; the brand neither). Cached per alert version, language and kind of reader unless it
-    carries a refused note (`failed`: the alert whose form shows `errors` and `note`)."""
+    forms; the brand neither), with the reader's CSRF token. See `_alerts_html_with_placeholder`
+    for what is cached."""
+    html = _alerts_html_with_placeholder(
+        request,
+        engagement,
+        date_range=date_range,
+        version=version,
+        failed=failed,
+        errors=errors,
+        note=note,
+    )
+    return _with_csrf_token(request, html)
+
+
+def _alerts_html_with_placeholder(
+    request, engagement, *, date_range, version=None, failed=None, errors=(), note=""
+) -> str:
+    """The alert list with CSRF_PLACEHOLDER for the token. Cached per alert version, language,
+    time zone (acknowledgement times) and kind of reader unless it carries a refused note
+    (`failed`: the alert whose form shows `errors` and `note`)."""
     is_staff = request.membership.is_staff_member
     can_ack = can_acknowledge_alert(request.membership)
     key = None
     if version is not None and failed is None:
-        key = (
-            "reporting:dashboard-alerts:"
-            + hashlib.sha256(
-                "|".join(
-                    str(part)
-                    for part in (
-                        FIGURES_CACHE_FORMAT,
-                        engagement.agency_id,
-                        engagement.pk,
-                        version.alerts_key(),
-                        get_language(),
-                        is_staff,
-                        can_ack,
-                        date_range.start,
-                        date_range.end,
-                    )
-                ).encode()
-            ).hexdigest()
+        key = _cache_key(
+            "dashboard-alerts",
+            engagement.agency_id,
+            request.agency.slug,
+            engagement.pk,
+            version.alerts_key(),
+            get_language(),
+            timezone.get_current_timezone_name(),
+            is_staff,
+            can_ack,
+            date_range.start,
+            date_range.end,
         )
         html = cache.get(key)
         if html is not None:
-            return mark_safe(html.replace(CSRF_PLACEHOLDER, get_token(request)))
+            return html
     context = {
         "agency": request.agency,
         "alerts": dashboards.engagement_alerts(engagement=engagement, date_range=date_range),
@@ -301,7 +333,62 @@ def _alerts_html(
     html = render_to_string("reporting/dashboards/_alerts.html", context)
     if key is not None:
         cache.set(key, html, FIGURES_CACHE_SECONDS)
-    return mark_safe(html.replace(CSRF_PLACEHOLDER, get_token(request)))
+    return html
+
+
+def _dashboard_html(request, engagement, form, *, anchor, version) -> str:
+    """The whole `#dashboard` of a valid range (the range form, the data status, the figures and
+    the alerts) as HTML, with the reader's CSRF token. Cached under the figures' and the alerts'
+    keys together and the kind of reader (staff or brand, may acknowledge or not: a brand reader
+    never gets a staff rendering), so that a page asks only for the engagement and its data
+    version before serving it. Only the CSRF token differs between readers of one kind, and it is
+    put in on the way out."""
+    data = form.cleaned_data
+    is_staff = request.membership.is_staff_member
+    can_ack = can_acknowledge_alert(request.membership)
+    today = timezone.localdate()
+    key = _cache_key(
+        "dashboard-page",
+        engagement.agency_id,
+        request.agency.slug,
+        engagement.pk,
+        version.figures_key(),
+        version.alerts_key(),
+        today.isoformat(),
+        timezone.get_current_timezone_name(),
+        get_language(),
+        is_staff,
+        can_ack,
+        data["range"].start,
+        data["range"].end,
+        data.get("sort") or "",
+        data.get("rank") or "",
+    )
+    html = cache.get(key)
+    if html is None:
+        context = _dashboard_context(
+            request, engagement, form, anchor=anchor, last_data=version.last_data, parts=set()
+        )
+        context["figures"] = _figures_html(
+            request, engagement, form, anchor=anchor, version=version
+        )
+        context["alerts_html"] = mark_safe(
+            _alerts_html_with_placeholder(
+                request, engagement, date_range=data["range"], version=version
+            )
+        )
+        # The form shows what the range resolved to (a preset, a date filled in).
+        initial = {name: data.get(name) for name in ("start", "end", "sort", "rank")}
+        context["form"] = DashboardRangeForm(initial=initial, anchor=anchor)
+        html = render_to_string(PARTIALS["dashboard"], context)
+        cache.set(key, html, FIGURES_CACHE_SECONDS)
+    return _with_csrf_token(request, html)
+
+
+def _canonical_url(request, engagement, form) -> str:
+    """The dashboard's address for a valid range form: what htmx pushes to the history."""
+    params, *_checked = _range_params(form.cleaned_data)
+    return _dashboard_url(request, engagement.pk) + _query(params)
 
 
 def engagement_dashboard(request, engagement_id: int):
@@ -315,30 +402,32 @@ def engagement_dashboard(request, engagement_id: int):
     form = DashboardRangeForm(request.GET, anchor=anchor)
     target = request.htmx.target if request.htmx else None
     partial = target if target in PARTIALS else None
-    parts = PARTIAL_PARTS.get(partial, set())
+    if form.is_valid() and partial in {None, "dashboard"}:
+        # The whole dashboard, from the cache once rendered for this data version.
+        html = _dashboard_html(request, engagement, form, anchor=anchor, version=version)
+        if partial:
+            response = HttpResponse(html)
+            push_url(response, _canonical_url(request, engagement, form))
+            return response
+        context = {"engagement": engagement, "dashboard_html": html}
+        return render(request, "reporting/dashboards/dashboard.html", context)
     context = _dashboard_context(
-        request, engagement, form, anchor=anchor, last_data=version.last_data, parts=parts
+        request,
+        engagement,
+        form,
+        anchor=anchor,
+        last_data=version.last_data,
+        parts=PARTIAL_PARTS.get(partial, set()),
     )
-    if form.is_valid():
-        if partial in {None, "dashboard"}:
-            context["figures"] = _figures_html(
-                request, engagement, form, anchor=anchor, version=version
-            )
-            context["alerts_html"] = _alerts_html(
-                request, engagement, date_range=form.cleaned_data["range"], version=version
-            )
-        # The form shows what the range resolved to (a preset, a date filled in).
-        initial = {key: form.cleaned_data.get(key) for key in ("start", "end", "sort", "rank")}
-        context["form"] = DashboardRangeForm(initial=initial, anchor=anchor)
-    else:
-        context["form"] = form
-    if partial:
+    if form.is_valid():  # a campaign header or a ranking link: its table only
         response = render(request, PARTIALS[partial], context)
-        if form.is_valid():
-            push_url(response, context["dashboard_url"] + context["canonical_query"])
+        push_url(response, context["dashboard_url"] + context["canonical_query"])
         return response
-    status = 200 if form.is_valid() else 400
-    return render(request, "reporting/dashboards/dashboard.html", context, status=status)
+    context["form"] = form
+    if partial:
+        return render(request, PARTIALS[partial], context)
+    context["dashboard_html"] = render_to_string(PARTIALS["dashboard"], context)
+    return render(request, "reporting/dashboards/dashboard.html", context, status=400)
 
 
 @permission_required(can_acknowledge_alert)
