@@ -54,7 +54,8 @@ def test_production_settings_pass_the_deploy_check_with_no_warning():
         capture_output=True,
         text=True,
         env={
-            **os.environ,
+            # The browser tests' async-unsafe switch (set in this process) is not a deployment's.
+            **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
             "DJANGO_SETTINGS_MODULE": "agency.settings.production",
             "SECRET_KEY": "vS7!pQ2@xL9#mN4$bR6%tY8^wZ1&cK3*jH5(dF0)gE_uA7+iO4=eW2~rT6-yU8",
             "SITE_URL": "https://portal.example.com",
