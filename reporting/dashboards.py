@@ -17,12 +17,10 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Case, Count, F, IntegerField, Max, Q, Value, When
-from django.utils import numberformat
-from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -37,12 +35,17 @@ from execution.metrics.pacing import (
     targets_pacing,
 )
 from execution.metrics.query import metrics_query
-from execution.metrics.registry import METRICS, MONEY, RATIO, SECONDS
+from execution.metrics.registry import METRICS
 from execution.metrics.rules import SEVERITY_RANK, finding_text
 from execution.metrics.schema import AdTool
 from execution.models import Alert, AlertSeverity, IngestionRun, StoreDayFact
+from reporting.formatting import (
+    format_change,
+    format_percent,
+    format_value,
+    relative_change,
+)
 
-DASH = "—"
 MAX_RANGE_DAYS = 731  # two years, a leap day included
 DEFAULT_RANGE_DAYS = 30
 STALE_AFTER_DAYS = 2  # the last data date is flagged when it is older than this many days
@@ -71,70 +74,6 @@ HEALTH_LABELS = {
 HEALTH_RANK = {AT_RISK: 0, WATCH: 1, ON_TRACK: 2}
 OVERVIEW_SORT_KEYS = ("title", "brand", "health", "alerts", "last_data")
 DEFAULT_OVERVIEW_SORT = "health"
-
-
-# --- formatting -------------------------------------------------------------------------------
-
-
-def format_number(value, places: int = 0) -> str:
-    """A number in the active language's decimal separator, grouped by thousands, rounded half
-    up. A locale without a thousands separator (Django's zh-hans) still gets "," for long
-    figures: Chinese business reports (生意参谋 included) group by thousands with commas."""
-    if value is None:
-        return DASH
-    number = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    return numberformat.format(
-        number,
-        get_format("DECIMAL_SEPARATOR"),
-        decimal_pos=places,
-        grouping=3,
-        thousand_sep=get_format("THOUSAND_SEPARATOR") or ",",
-        force_grouping=True,
-    )
-
-
-def format_money(value) -> str:
-    return DASH if value is None else "¥" + format_number(value, 2)
-
-
-def format_percent(value) -> str:
-    """A ratio (0.0123) as a percentage with two decimals (1.23%)."""
-    return DASH if value is None else format_number(Decimal(value) * 100, 2) + "%"
-
-
-def format_metric(name: str, value) -> str:
-    """A registry metric's value for reading: counts grouped, money in CNY to the cent, rates as
-    percentages with two decimals, ROI as a multiple (3.25), seconds with one decimal; "—" for
-    no value (a zero denominator, or no data)."""
-    if value is None:
-        return DASH
-    metric = METRICS[name]
-    if name == "roi":
-        return format_number(value, 2)
-    if metric.unit == RATIO:
-        return format_percent(value)
-    if metric.unit == MONEY:
-        return format_money(value)
-    if metric.unit == SECONDS:
-        return _("%(seconds)s s") % {"seconds": format_number(value, 1)}
-    return format_number(value, 0)
-
-
-def format_change(change: Decimal | None) -> str:
-    """A relative change (0.125) as a signed percentage (+12.50%)."""
-    if change is None:
-        return DASH
-    sign = "+" if change > 0 else ""
-    return sign + format_percent(change)
-
-
-def relative_change(current, previous) -> Decimal | None:
-    """How much `current` moved against `previous` (0.125 for +12.5%); None without a base."""
-    if current is None or previous is None or not previous:
-        return None
-    return ((Decimal(current) - Decimal(previous)) / Decimal(previous)).quantize(
-        Decimal("0.0001"), rounding=ROUND_HALF_UP
-    )
 
 
 def _plain(value):
@@ -321,7 +260,7 @@ def live_paces(
 
 def _comparison_text(pace: TargetPace) -> str:
     sign = "≥" if pace.meets else "≤"
-    return f"{sign} {format_metric(pace.metric.name, pace.value)}"
+    return f"{sign} {format_value(pace.metric.name, pace.value)}"
 
 
 def kpi_card(pace: TargetPace) -> dict:
@@ -347,9 +286,9 @@ def kpi_card(pace: TargetPace) -> dict:
         "period_end": pace.period_end,
         "days_elapsed": pace.days_elapsed,
         "days_total": pace.days_total,
-        "actual": format_metric(name, pace.actual),
-        "expected": format_metric(name, pace.expected),
-        "forecast": format_metric(name, pace.forecast),
+        "actual": format_value(name, pace.actual),
+        "expected": format_value(name, pace.expected),
+        "forecast": format_value(name, pace.forecast),
         "achievement": format_percent(achievement),
         "progress": min(int(achievement * 100), 100) if achievement and achievement > 0 else 0,
         "status": status,
@@ -392,8 +331,8 @@ def range_summary(*, store_id: int, date_range: DateRange) -> list[dict]:
                 "label": METRICS[name].label,
                 "value": current.get(name),
                 "previous_value": previous.get(name),
-                "display": format_metric(name, current.get(name)),
-                "previous": format_metric(name, previous.get(name)),
+                "display": format_value(name, current.get(name)),
+                "previous": format_value(name, previous.get(name)),
                 "change": format_change(change),
                 "direction": direction,
             }
@@ -458,7 +397,7 @@ def source_mix(*, store_id: int, date_range: DateRange) -> list[dict]:
             "share": format_percent(
                 None if not total else Decimal(row["visitors"] or 0) / Decimal(total)
             ),
-            **{name: format_metric(name, row[name]) for name in SOURCE_METRICS},
+            **{name: format_value(name, row[name]) for name in SOURCE_METRICS},
         }
         for row in rows
     ]
@@ -502,7 +441,7 @@ def campaign_table(*, store_id: int, date_range: DateRange, sort: str) -> list[d
         {
             "campaign": row["campaign"],
             "ad_tool": row["ad_tool_label"],
-            **{name: format_metric(name, row[name]) for name in CAMPAIGN_METRICS},
+            **{name: format_value(name, row[name]) for name in CAMPAIGN_METRICS},
         }
         for row in rows
     ]
@@ -533,7 +472,7 @@ def product_rankings(
         return {
             "item_id": row["item_id"],
             "item_name": row["item_name"],
-            **{name: format_metric(name, row[name]) for name in PRODUCT_METRICS},
+            **{name: format_value(name, row[name]) for name in PRODUCT_METRICS},
         }
 
     return [display(row) for row in top], [display(row) for row in bottom]
@@ -563,7 +502,7 @@ def alert_evidence_rows(evidence: dict) -> list[tuple[str, str]]:
         if key not in METRICS or value is None or isinstance(value, bool | dict | list):
             continue
         try:
-            shown = format_metric(key, Decimal(str(value)))
+            shown = format_value(key, Decimal(str(value)))
         except ArithmeticError:
             continue
         pairs.append((str(METRICS[key].label), shown))

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.utils import numberformat
+from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -24,32 +26,42 @@ def to_decimal(value) -> Decimal | None:
         return None
 
 
-def format_count(value) -> str:
+def format_number(value, places: int = 0) -> str:
+    """A number in the active language's decimal separator, grouped by thousands, rounded half
+    up. A locale without a thousands separator (Django's zh-hans) still gets "," for long
+    figures: Chinese business reports (生意参谋 included) group by thousands with commas."""
     number = to_decimal(value)
     if number is None:
         return DASH
-    return f"{number.quantize(Decimal(1), rounding=ROUND_HALF_UP):,}"
+    number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return numberformat.format(
+        number,
+        get_format("DECIMAL_SEPARATOR"),
+        decimal_pos=places,
+        grouping=3,
+        thousand_sep=get_format("THOUSAND_SEPARATOR") or ",",
+        force_grouping=True,
+    )
+
+
+def format_count(value) -> str:
+    return format_number(value, 0)
 
 
 def format_money(value) -> str:
-    number = to_decimal(value)
-    if number is None:
-        return DASH
-    return "¥" + f"{number.quantize(CENT, rounding=ROUND_HALF_UP):,}"
+    return DASH if to_decimal(value) is None else "¥" + format_number(value, 2)
 
 
 def format_percent(value) -> str:
+    """A ratio (0.0123) as a percentage with two decimals (1.23%)."""
     number = to_decimal(value)
-    if number is None:
-        return DASH
-    return f"{(number * 100).quantize(CENT, rounding=ROUND_HALF_UP)}%"
+    return DASH if number is None else format_number(number * 100, 2) + "%"
 
 
 def format_seconds(value) -> str:
-    number = to_decimal(value)
-    if number is None:
+    if to_decimal(value) is None:
         return DASH
-    return _("%(seconds)s s") % {"seconds": number.quantize(Decimal("0.1"), ROUND_HALF_UP)}
+    return _("%(seconds)s s") % {"seconds": format_number(value, 1)}
 
 
 def format_value(name: str, value) -> str:
@@ -58,8 +70,7 @@ def format_value(name: str, value) -> str:
     if metric is None:
         return DASH if value is None else str(value)
     if name == "roi":
-        number = to_decimal(value)
-        return DASH if number is None else str(number.quantize(CENT, rounding=ROUND_HALF_UP))
+        return format_number(value, 2)
     if metric.unit == RATIO:
         return format_percent(value)
     if metric.unit == MONEY:
@@ -84,8 +95,7 @@ def format_change(change: Decimal | None) -> str:
     change = to_decimal(change)
     if change is None:
         return DASH
-    percent = (change * 100).quantize(CENT, rounding=ROUND_HALF_UP)
-    return f"+{percent}%" if percent > 0 else f"{percent}%"
+    return ("+" if change > 0 else "") + format_percent(change)
 
 
 def format_absolute_change(name: str, change) -> str:

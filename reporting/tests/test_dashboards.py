@@ -21,7 +21,7 @@ from execution.metrics.ingestion import ingestion_push
 from execution.metrics.pacing import current_paces, targets_pacing
 from execution.metrics.query import metrics_query
 from execution.models import Alert, AlertSeverity
-from reporting import dashboards
+from reporting import dashboards, formatting
 from reporting.dashboards import DateRange
 
 SEPT = datetime.date(2026, 9, 1)
@@ -581,13 +581,13 @@ def test_new_data_is_shown_at_once_despite_the_cache(
 
 def test_numbers_follow_the_language(client, demo_manager, engagement_a, september_a):
     with translation.override("zh-hans"):
-        assert dashboards.format_money(Decimal("1234567.005")) == "¥1,234,567.01"
-        assert dashboards.format_percent(Decimal("0.123456")) == "12.35%"
-        assert dashboards.format_metric("roi", None) == "—"
-        assert dashboards.format_metric("visitors", 1234567) == "1,234,567"
+        assert formatting.format_money(Decimal("1234567.005")) == "¥1,234,567.01"
+        assert formatting.format_percent(Decimal("0.123456")) == "12.35%"
+        assert formatting.format_value("roi", None) == "—"
+        assert formatting.format_value("visitors", 1234567) == "1,234,567"
     with translation.override("en"):
-        assert dashboards.format_change(Decimal("0.125")) == "+12.50%"
-        assert dashboards.format_change(Decimal("-0.5")) == "-50.00%"
+        assert formatting.format_change(Decimal("0.125")) == "+12.50%"
+        assert formatting.format_change(Decimal("-0.5")) == "-50.00%"
 
 
 # --- alerts -----------------------------------------------------------------------------------
