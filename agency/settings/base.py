@@ -268,3 +268,8 @@ LOGGING = {
 # Metrics ingestion: the largest upload accepted (an export of a year of products fits easily).
 INGEST_MAX_UPLOAD_MB = int(env_str("INGEST_MAX_UPLOAD_MB", "50"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# Group-robot webhooks (the daily brief) go to public hosts only: an address that is, or resolves
+# to, a loopback, private, link-local or reserved IP is refused, so a webhook cannot be aimed at
+# the portal's own network. Development and the tests (robots on 127.0.0.1) allow them.
+WEBHOOK_ALLOW_PRIVATE_HOSTS = env_bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", False)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
+import socket
 import time
 import urllib.error
 import urllib.parse
@@ -107,12 +109,39 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def webhook_private_address(url: str, *, resolve: bool = True) -> str | None:
+    """The first loopback, private, link-local, reserved or multicast address the URL's host is
+    or resolves to, or None. A host that does not resolve finds nothing here (the post itself
+    will fail). Unless `settings.WEBHOOK_ALLOW_PRIVATE_HOSTS`, such a host gets no webhook: a
+    staff member must not be able to aim the portal at its own network."""
+    if settings.WEBHOOK_ALLOW_PRIVATE_HOSTS:
+        return None
+    host = urllib.parse.urlsplit(url).hostname or ""
+    try:
+        addresses = [ipaddress.ip_address(host)]
+    except ValueError:
+        if not resolve:
+            return None
+        try:
+            infos = socket.getaddrinfo(host, None)
+        except (OSError, UnicodeError):
+            return None
+        addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    for address in addresses:
+        if not address.is_global or address.is_multicast:
+            return str(address)
+    return None
+
+
 def webhook_post(
     *, kind: str, url: str, secret: str = "", title: str, markdown: str, timeout: float = 0
 ) -> None:
     """Post a markdown message to a group robot; raises DeliveryError unless it was accepted."""
     if urllib.parse.urlsplit(url).scheme not in {"http", "https"}:
         raise DeliveryError("The webhook URL must start with http:// or https://.")
+    private = webhook_private_address(url)
+    if private is not None:
+        raise DeliveryError(f"The webhook's host is a private address ({private}); not sent.")
     if kind == WebhookKind.DINGTALK and secret:
         url = dingtalk_signed_url(url, secret)
     body = json.dumps(webhook_payload(kind, title=title, markdown=markdown), ensure_ascii=False)

@@ -35,6 +35,7 @@ from reporting.briefs.delivery import (
     brief_settings_of,
     email_send,
     webhook_post,
+    webhook_private_address,
     webhook_recipient_label,
 )
 from reporting.briefs.render import brief_render_email, brief_render_markdown, brief_title
@@ -364,6 +365,17 @@ def brief_settings_save(
     if webhook_url and urllib.parse.urlsplit(webhook_url).scheme not in {"http", "https"}:
         raise ValidationError(
             {"webhook_url": _("Enter the robot's address, starting with https:// or http://.")}
+        )
+    private = webhook_url and webhook_private_address(webhook_url)
+    if private:
+        raise ValidationError(
+            {
+                "webhook_url": _(
+                    "The robot's address points into a private network (%(address)s); use the "
+                    "address WeChat Work or DingTalk gave you."
+                )
+                % {"address": private}
+            }
         )
     if webhook_url and webhook_kind not in WebhookKind.values:
         raise ValidationError({"webhook_kind": _("Choose which group robot the address is for.")})

@@ -199,3 +199,39 @@ def test_the_test_message_reaches_the_robot(client_for, demo_manager, engagement
     assert "sign not match" in response.content.decode()
     with agency_scope(engagement_a.agency_id):
         assert not BriefDelivery.objects.exists()  # a test is not a delivery
+
+
+@pytest.mark.parametrize(
+    ("address", "private"),
+    [
+        ("http://127.0.0.1:8000/send", "127.0.0.1"),
+        ("https://10.1.2.3/robot/send?access_token=x", "10.1.2.3"),
+        ("http://169.254.169.254/latest/meta-data/", "169.254.169.254"),
+        ("http://[::1]/send", "::1"),
+        ("http://localhost/send", "127.0.0.1"),
+    ],
+)
+def test_a_robot_address_in_a_private_network_is_refused(
+    client_for, demo_manager, engagement_a, settings, address, private
+):
+    settings.WEBHOOK_ALLOW_PRIVATE_HOSTS = False
+    response = client_for(demo_manager).post(
+        url("brief_settings", engagement_a), {"webhook_kind": "wecom", "webhook_url": address}
+    )
+    assert response.status_code == 400
+    assert "points into a private network" in response.content.decode()
+    assert settings_of(engagement_a) is None
+
+
+def test_a_saved_private_address_is_not_posted_to(
+    client_for, demo_manager, engagement_a, robot_server, settings
+):
+    client = client_for(demo_manager)
+    client.post(
+        url("brief_settings", engagement_a),
+        {"webhook_kind": "wecom", "webhook_url": robot_server.url + "/send?key=k"},
+    )
+    settings.WEBHOOK_ALLOW_PRIVATE_HOSTS = False  # production: the robot on 127.0.0.1 is refused
+    response = client.post(url("brief_settings_test", engagement_a), follow=True)
+    assert "private address (127.0.0.1)" in response.content.decode()
+    assert robot_server.requests == []
