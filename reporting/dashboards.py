@@ -25,15 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from engagements.models import Engagement, EngagementStatus, EngagementTarget
-from execution.metrics.pacing import (
-    CURRENT,
-    ENDED,
-    UPCOMING,
-    TargetPace,
-    current_paces,
-    plan_month_bounds,
-    targets_pacing,
-)
+from execution.metrics.pacing import TargetPace, live_paces
 from execution.metrics.query import metrics_query
 from execution.metrics.registry import METRICS
 from execution.metrics.rules import SEVERITY_RANK, finding_text
@@ -211,51 +203,6 @@ def is_stale(last_data: datetime.date | None, today: datetime.date) -> bool:
 
 
 # --- targets ----------------------------------------------------------------------------------
-
-
-def live_targets(
-    *, engagement: Engagement, targets: list[EngagementTarget], as_of: datetime.date
-) -> list[EngagementTarget]:
-    """The targets `current_paces` would keep, chosen from their periods alone (no query), so
-    that only they are paced: those whose period is running as of `as_of`, else the next upcoming
-    ones, else the last ended ones. Same states as `execution.metrics.pacing._pace`."""
-    states: dict[str, list[tuple[EngagementTarget, datetime.date, datetime.date]]] = defaultdict(
-        list
-    )
-    for target in targets:
-        if target.metric not in METRICS:
-            continue
-        first, last = plan_month_bounds(
-            engagement.start_date, target.by_month, target.period == "cumulative"
-        )
-        if as_of < first:
-            state = UPCOMING
-        elif as_of >= last:
-            state = ENDED
-        else:
-            state = CURRENT
-        states[state].append((target, first, last))
-    if states[CURRENT]:
-        return [target for target, _first, _last in states[CURRENT]]
-    if states[UPCOMING]:
-        soonest = min(first for _target, first, _last in states[UPCOMING])
-        return [target for target, first, _last in states[UPCOMING] if first == soonest]
-    if states[ENDED]:
-        latest = max(last for _target, _first, last in states[ENDED])
-        return [target for target, _first, last in states[ENDED] if last == latest]
-    return []
-
-
-def live_paces(
-    *, engagement: Engagement, as_of: datetime.date, targets: list[EngagementTarget] | None = None
-) -> list[TargetPace]:
-    """`current_paces(targets_pacing(...))`, pacing only the live targets."""
-    if targets is None:
-        targets = list(EngagementTarget.objects.filter(engagement=engagement))
-    chosen = live_targets(engagement=engagement, targets=targets, as_of=as_of)
-    if not chosen:
-        return []
-    return current_paces(targets_pacing(engagement=engagement, as_of=as_of, targets=chosen))
 
 
 def _comparison_text(pace: TargetPace) -> str:

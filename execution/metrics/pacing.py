@@ -136,14 +136,24 @@ def _money_or_ratio(metric: Metric, value: Decimal) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-metric.places), rounding=ROUND_HALF_UP)
 
 
+def target_period(
+    engagement: Engagement, target: EngagementTarget
+) -> tuple[datetime.date, datetime.date]:
+    """The first and last day a target is measured over."""
+    return plan_month_bounds(engagement.start_date, target.by_month, target.period == "cumulative")
+
+
+def period_state(first: datetime.date, last: datetime.date, as_of: datetime.date) -> str:
+    """Upcoming, current or ended, as of a day with data through it."""
+    if as_of < first:
+        return UPCOMING
+    return ENDED if as_of >= last else CURRENT
+
+
 def _pace(target, metric, first, last, as_of, actual) -> TargetPace:
     days_total = (last - first).days + 1
-    if as_of < first:
-        state, days_elapsed = UPCOMING, 0
-    elif as_of >= last:
-        state, days_elapsed = ENDED, days_total
-    else:
-        state, days_elapsed = CURRENT, (as_of - first).days + 1
+    state = period_state(first, last, as_of)
+    days_elapsed = {UPCOMING: 0, ENDED: days_total}.get(state, (as_of - first).days + 1)
     expected = forecast = on_pace = None
     if days_elapsed:
         if is_additive(metric):
@@ -184,10 +194,7 @@ def targets_pacing(
     periods: dict[tuple[datetime.date, datetime.date], list[EngagementTarget]] = defaultdict(list)
     for target in targets:
         if target.metric in METRICS:
-            first, last = plan_month_bounds(
-                engagement.start_date, target.by_month, target.period == "cumulative"
-            )
-            periods[first, last].append(target)
+            periods[target_period(engagement, target)].append(target)
     paces = []
     for (first, last), period_targets in periods.items():
         sums: dict = {}
@@ -207,17 +214,39 @@ def targets_pacing(
     return paces
 
 
-def current_paces(paces: list[TargetPace]) -> list[TargetPace]:
-    """The targets that matter today: those whose period is running, else (between periods or
-    after the last) the next upcoming ones, else the last ended ones."""
-    for state in (CURRENT, UPCOMING):
-        chosen = [pace for pace in paces if pace.state == state]
-        if chosen:
-            if state == UPCOMING:
-                first = min(pace.period_start for pace in chosen)
-                chosen = [pace for pace in chosen if pace.period_start == first]
-            return chosen
-    if not paces:
+def _live(entries: list[tuple]) -> list:
+    """From (item, state, first, last) entries, the items that matter today: those whose period
+    is running, else (between periods or after the last) the next upcoming ones, else the last
+    ended ones."""
+    current = [item for item, state, _first, _last in entries if state == CURRENT]
+    if current:
+        return current
+    upcoming = [(item, first) for item, state, first, _last in entries if state == UPCOMING]
+    if upcoming:
+        soonest = min(first for _item, first in upcoming)
+        return [item for item, first in upcoming if first == soonest]
+    if not entries:
         return []
-    last = max(pace.period_end for pace in paces)
-    return [pace for pace in paces if pace.period_end == last]
+    latest = max(last for *_rest, last in entries)
+    return [item for item, _state, _first, last in entries if last == latest]
+
+
+def current_paces(paces: list[TargetPace]) -> list[TargetPace]:
+    """The paces of the targets that matter today (see `_live`)."""
+    return _live([(pace, pace.state, pace.period_start, pace.period_end) for pace in paces])
+
+
+def live_paces(*, engagement: Engagement, as_of: datetime.date, targets=None) -> list[TargetPace]:
+    """`current_paces(targets_pacing(...))`, choosing the live targets from their periods first
+    so that only their periods are queried (a plan may hold a target for every month)."""
+    if targets is None:
+        targets = list(EngagementTarget.objects.filter(engagement=engagement))
+    entries = []
+    for target in targets:
+        if target.metric in METRICS:
+            first, last = target_period(engagement, target)
+            entries.append((target, period_state(first, last, as_of), first, last))
+    chosen = _live(entries)
+    if not chosen:
+        return []
+    return current_paces(targets_pacing(engagement=engagement, as_of=as_of, targets=chosen))

@@ -44,8 +44,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Max
 from django.utils import translation
 
-from engagements.models import Engagement, EngagementTarget
-from execution.metrics.pacing import current_paces, plan_month_bounds, targets_pacing
+from engagements.models import Engagement
+from execution.metrics.pacing import live_paces
 from execution.metrics.query import metrics_query
 from execution.metrics.registry import METRICS
 from execution.models import StoreDayAdFact, StoreDayFact
@@ -134,41 +134,8 @@ def _metric_block(name: str, day: datetime.date, by_day: dict, week: dict) -> di
     )
 
 
-def _current_targets(
-    engagement: Engagement, targets: list[EngagementTarget], as_of: datetime.date
-) -> list[EngagementTarget]:
-    """The targets `current_paces` would keep, chosen from their periods alone, so that only
-    their periods are queried (an engagement may hold a target for every month of its plan)."""
-    dated = []
-    for target in targets:
-        if target.metric not in METRICS:
-            continue
-        first, last = plan_month_bounds(
-            engagement.start_date, target.by_month, target.period == "cumulative"
-        )
-        state = "upcoming" if as_of < first else ("ended" if as_of >= last else "current")
-        dated.append((target, first, last, state))
-    current = [target for target, _first, _last, state in dated if state == "current"]
-    if current:
-        return current
-    upcoming = [(target, first) for target, first, _last, state in dated if state == "upcoming"]
-    if upcoming:
-        soonest = min(first for _target, first in upcoming)
-        return [target for target, first in upcoming if first == soonest]
-    if not dated:
-        return []
-    latest = max(last for _target, _first, last, _state in dated)
-    return [target for target, _first, last, _state in dated if last == latest]
-
-
 def _targets(engagement: Engagement, day: datetime.date) -> list[dict]:
-    targets = _current_targets(
-        engagement, list(EngagementTarget.objects.filter(engagement=engagement)), day
-    )
-    if not targets:
-        return []
-    paces = current_paces(targets_pacing(engagement=engagement, as_of=day, targets=targets))
-    return [pace.as_dict() for pace in paces]
+    return [pace.as_dict() for pace in live_paces(engagement=engagement, as_of=day)]
 
 
 def _sources(store_id: int, day: datetime.date) -> tuple[list[dict], bool, bool]:
