@@ -25,6 +25,10 @@ from engagements.models import Engagement, EngagementTransition, Goal
 # Fixtures of step apps that other apps' tests (the isolation check) use too.
 pytest_plugins = [
     "diagnostics.tests.fixtures",
+    "execution.tests.fixtures",
+    "execution.tests.fixtures_setup",
+    "execution.tests.fixtures_traffic",
+    "execution.tests.fixtures_conversion",
     "proposals.tests.fixtures",
     "reporting.tests.fixtures",
 ]

@@ -114,6 +114,8 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
         queryset = queryset.filter(agency_id=scope.agency_id)
         if scope.brand_ids is not None:
             brand_path = self.model.tenant_brand_path
+            if brand_path is None and self.model.tenant_shared_with_brands:
+                return queryset  # agency-level data meant for every member (the event calendar)
             if brand_path is None:
                 # Agency-level rows are for staff; a brand user sees none of them.
                 return queryset.none()
@@ -132,7 +134,9 @@ class AgencyOwnedModel(models.Model):
     key to another tenant row (the parent and any other) must point into the row's own agency,
     or the save raises `TenantMismatch`. `tenant_brand_path` is the lookup from this
     model to its brand (`"pk"` for Brand itself, `"store__brand"` for Engagement); a model without
-    one is agency-level data that brand users never see through the default manager.
+    one is agency-level data that brand users never see through the default manager, unless
+    `tenant_shared_with_brands` says it is meant for every member (the platform's event
+    calendar).
     """
 
     agency = models.ForeignKey(
@@ -141,6 +145,7 @@ class AgencyOwnedModel(models.Model):
 
     tenant_parent: ClassVar[str | None] = None
     tenant_brand_path: ClassVar[str | None] = None
+    tenant_shared_with_brands: ClassVar[bool] = False
 
     objects = TenantManager()
 

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from execution import views
 
@@ -10,4 +10,8 @@ urlpatterns = [
         views.ingestion_run_errors_csv,
         name="ingestion_run_errors",
     ),
+    # The workspace of steps 3 to 5, one namespace per area.
+    path("", include("execution.setup.urls")),
+    path("", include("execution.traffic.urls")),
+    path("", include("execution.conversion.urls")),
 ]

@@ -50,6 +50,7 @@ def token_a(demo_agency, brand_a):
 # (loaded by the root conftest's `pytest_plugins`) defines one of these fixtures.
 APP_URL_ARGUMENT_FIXTURES = (
     "diagnostics_url_arguments",
+    "execution_url_arguments",
     "proposals_url_arguments",
     "reporting_url_arguments",
 )

@@ -267,6 +267,8 @@ LOGGING = {
 
 # Metrics ingestion: the largest upload accepted (an export of a year of products fits easily).
 INGEST_MAX_UPLOAD_MB = int(env_str("INGEST_MAX_UPLOAD_MB", "50"))
+# Evidence and creatives of the execution workspace (scans, designs, short videos).
+WORKSPACE_FILE_MAX_MB = int(env_str("WORKSPACE_FILE_MAX_MB", "25"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # Group-robot webhooks (the daily brief) go to public hosts only: an address that is, or resolves

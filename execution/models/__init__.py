@@ -1,0 +1,83 @@
+"""The execution app's tables: the metric facts of step 6 (`facts`), and the workspace of steps
+3 to 5: the store-setup checklist (`setup`), campaigns, the event calendar and search keywords
+(`traffic`), offers, customer-service days, orders and user tiers (`conversion`)."""
+
+from execution.models.conversion import (
+    CustomerOrder,
+    Offer,
+    OfferKind,
+    OrderImport,
+    ServiceDay,
+    Tier,
+    TierSnapshot,
+    TierStrategy,
+)
+from execution.models.facts import (
+    FACT_MODELS,
+    Alert,
+    AlertSeverity,
+    FactBase,
+    IngestionRun,
+    StoreDayAdFact,
+    StoreDayFact,
+    StoreDayProductFact,
+    StoreDaySourceFact,
+    ingestion_upload_path,
+)
+from execution.models.setup import (
+    BrandDecision,
+    DocumentKind,
+    SetupEvidence,
+    SetupItem,
+    SetupItemStatus,
+    SetupSection,
+    SetupTemplate,
+    SetupTemplateItem,
+)
+from execution.models.traffic import (
+    Campaign,
+    CampaignCreative,
+    CampaignStatus,
+    Channel,
+    EventKind,
+    KeywordRank,
+    PlatformEvent,
+    SearchKeyword,
+)
+
+__all__ = [
+    "FACT_MODELS",
+    "Alert",
+    "AlertSeverity",
+    "BrandDecision",
+    "Campaign",
+    "CampaignCreative",
+    "CampaignStatus",
+    "Channel",
+    "CustomerOrder",
+    "DocumentKind",
+    "EventKind",
+    "FactBase",
+    "IngestionRun",
+    "KeywordRank",
+    "Offer",
+    "OfferKind",
+    "OrderImport",
+    "PlatformEvent",
+    "SearchKeyword",
+    "ServiceDay",
+    "SetupEvidence",
+    "SetupItem",
+    "SetupItemStatus",
+    "SetupSection",
+    "SetupTemplate",
+    "SetupTemplateItem",
+    "StoreDayAdFact",
+    "StoreDayFact",
+    "StoreDayProductFact",
+    "StoreDaySourceFact",
+    "Tier",
+    "TierSnapshot",
+    "TierStrategy",
+    "ingestion_upload_path",
+]
