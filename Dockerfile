@@ -26,11 +26,12 @@ COPY . .
 RUN python scripts/compile_messages.py
 
 # Production settings refuse to start with the development secret key (or any key shorter
-# than 50 characters), so collectstatic runs with a throwaway key that exists only for this
-# build step. It is not baked into the image; the real SECRET_KEY comes from the environment
-# at run time.
+# than 50 characters) or without a buyer-id hash key, so collectstatic runs with throwaway keys
+# that exist only for this build step. They are not baked into the image; the real keys come
+# from the environment at run time.
 RUN DJANGO_SETTINGS_MODULE=agency.settings.production \
     SECRET_KEY=build-only-not-secret-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx \
+    BUYER_ID_HASH_KEY=build-only-not-secret-xxxxxxxxxxxxxxxxx \
     python manage.py collectstatic --noinput
 
 # Non-root user. /app/media is created and owned by `app` here so that a named volume mounted

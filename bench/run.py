@@ -25,7 +25,7 @@ BRANDS_PER_AGENCY = 25
 ENGAGEMENTS_PER_BRAND = 8
 REQUESTS = 30
 # `python bench/run.py [section ...]` runs only the sections named (all by default).
-SECTIONS = ("list", "ingest", "briefs", "dashboard")
+SECTIONS = ("list", "ingest", "briefs", "dashboard", "rfm")
 BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "portal_bench")
 
 
@@ -142,6 +142,10 @@ def main() -> None:
         from bench.dashboard import run_dashboard_bench
 
         run_dashboard_bench(print_figure)
+    if "rfm" in sections:
+        from bench.rfm import run_rfm_bench
+
+        run_rfm_bench(print_figure)
 
 
 def engagement_list_bench() -> None:

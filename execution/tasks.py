@@ -9,8 +9,12 @@ from agency.models import Store
 from agency.tenancy import tenant_task
 from engagements.models import Engagement, EngagementStatus
 from execution.alerts import alerts_evaluate_days
+
+# The workspace's tasks live with their areas; importing them here registers them with Celery.
+from execution.conversion import tasks as conversion_tasks  # noqa: F401
 from execution.metrics.ingestion import ingestion_pull, ingestion_run_process
 from execution.models import IngestionRun
+from execution.setup import tasks as setup_tasks  # noqa: F401
 
 
 @tenant_task()

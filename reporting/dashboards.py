@@ -31,6 +31,7 @@ from execution.metrics.registry import METRICS
 from execution.metrics.rules import SEVERITY_RANK, finding_text
 from execution.metrics.schema import AdTool
 from execution.models import Alert, AlertSeverity, IngestionRun, StoreDayFact
+from execution.setup.selectors import setup_overdue_counts
 from reporting.formatting import (
     format_change,
     format_percent,
@@ -511,6 +512,7 @@ class EngagementHealth:
     worst_severity: str | None
     last_data: datetime.date | None
     stale: bool
+    overdue_setup: int = 0
 
     @property
     def on_pace(self) -> int:
@@ -527,10 +529,11 @@ class EngagementHealth:
     @property
     def health(self) -> str:
         """At risk: a live target off pace or an open critical alert. Watch: an open warning,
-        or data missing or older than STALE_AFTER_DAYS. On track otherwise."""
+        data missing or older than STALE_AFTER_DAYS, or overdue setup items. On track
+        otherwise."""
         if self.off_pace or self.worst_severity == AlertSeverity.CRITICAL:
             return AT_RISK
-        if self.worst_severity == AlertSeverity.WARNING or self.stale:
+        if self.worst_severity == AlertSeverity.WARNING or self.stale or self.overdue_setup:
             return WATCH
         return ON_TRACK
 
@@ -577,7 +580,8 @@ def agency_overview(
     """The health of every active engagement of `engagements` (a scoped queryset, already
     filtered by manager or stage), optionally only those of one health, ordered by `sort` (one
     of OVERVIEW_SORT_KEYS, "-" for descending). Queries: the engagements, their targets, the last
-    data dates, the open alert counts, and one metric query per live target period."""
+    data dates, the open alert counts, the overdue setup items, and one metric query per live
+    target period."""
     engagements = list(
         engagements.filter(status=EngagementStatus.ACTIVE).select_related(
             "store__brand", "account_manager__user"
@@ -591,6 +595,7 @@ def agency_overview(
         store_ids={engagement.store_id for engagement in engagements}
     )
     alerts = open_alert_counts(engagement_ids=ids)
+    overdue_setup = setup_overdue_counts(engagement_ids=ids, today=today)
     rows = []
     for engagement in engagements:
         last_data = last_dates.get(engagement.store_id)
@@ -610,6 +615,7 @@ def agency_overview(
                 worst_severity=worst,
                 last_data=last_data,
                 stale=is_stale(last_data, today),
+                overdue_setup=overdue_setup.get(engagement.pk, 0),
             )
         )
     if health:

@@ -30,9 +30,21 @@ def test_production_refuses_the_development_secret_key():
         "import django; django.setup()",
         DJANGO_SETTINGS_MODULE="agency.settings.production",
         SECRET_KEY="",
+        BUYER_ID_HASH_KEY="b" * 32,
     )
     assert result.returncode != 0
     assert "production refuses the development key" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_buyer_id_hash_key():
+    result = run_python(
+        "import django; django.setup()",
+        DJANGO_SETTINGS_MODULE="agency.settings.production",
+        SECRET_KEY="k" * 50,
+        BUYER_ID_HASH_KEY="",
+    )
+    assert result.returncode != 0
+    assert "Set BUYER_ID_HASH_KEY" in result.stderr
 
 
 def test_production_starts_with_a_real_key():
@@ -40,6 +52,7 @@ def test_production_starts_with_a_real_key():
         "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)",
         DJANGO_SETTINGS_MODULE="agency.settings.production",
         SECRET_KEY="k" * 50,
+        BUYER_ID_HASH_KEY="b" * 32,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
@@ -58,6 +71,7 @@ def test_production_settings_pass_the_deploy_check_with_no_warning():
             **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
             "DJANGO_SETTINGS_MODULE": "agency.settings.production",
             "SECRET_KEY": "vS7!pQ2@xL9#mN4$bR6%tY8^wZ1&cK3*jH5(dF0)gE_uA7+iO4=eW2~rT6-yU8",
+            "BUYER_ID_HASH_KEY": "Jq8vR2mT5xW9zB3nC6fH1kL4pS7dG0aE",
             "SITE_URL": "https://portal.example.com",
             "ALLOWED_HOSTS": "portal.example.com",
             "DEBUG": "",

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -195,6 +196,13 @@ CELERY_BEAT_SCHEDULE: dict = {
     "send-due-briefs": {"task": "reporting.tasks.send_due_briefs", "schedule": 3600},
     # Every hour: draft the weekly (Mondays) and monthly (from the 4th) reviews that are due.
     "draft-due-reviews": {"task": "reporting.tasks.draft_due_reviews", "schedule": 3600},
+    # Daily at 01:00 UTC (09:00 in Shanghai): remind owners of qualification documents that
+    # expire soon. Idempotent (once per document and expiry date); each agency judges "soon" by
+    # its own local date.
+    "send-setup-expiry-reminders": {
+        "task": "execution.setup.tasks.send_all_setup_expiry_reminders",
+        "schedule": crontab(hour=1, minute=0),
+    },
 }
 
 # The REST API (agency/rest.py holds the frame every endpoint derives from).
@@ -269,6 +277,11 @@ LOGGING = {
 INGEST_MAX_UPLOAD_MB = int(env_str("INGEST_MAX_UPLOAD_MB", "50"))
 # Evidence and creatives of the execution workspace (scans, designs, short videos).
 WORKSPACE_FILE_MAX_MB = int(env_str("WORKSPACE_FILE_MAX_MB", "25"))
+# Order exports of step 5 (user tiers): the largest upload read, and the key buyer ids are hashed
+# with (HMAC-SHA256). Production must set BUYER_ID_HASH_KEY and never change it: a new key makes
+# every buyer a stranger to the orders imported before. Empty: derived from SECRET_KEY.
+ORDER_IMPORT_MAX_MB = int(env_str("ORDER_IMPORT_MAX_MB", "100"))
+BUYER_ID_HASH_KEY = env_str("BUYER_ID_HASH_KEY", "")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # Group-robot webhooks (the daily brief) go to public hosts only: an address that is, or resolves

@@ -3,12 +3,19 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from agency.settings.base import *  # noqa: F403
-from agency.settings.base import DEVELOPMENT_SECRET_KEY, SECRET_KEY, env_bool
+from agency.settings.base import BUYER_ID_HASH_KEY, DEVELOPMENT_SECRET_KEY, SECRET_KEY, env_bool
 
 if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured(
         "Set SECRET_KEY to a random value of at least 50 characters (as Django's deploy check "
         "asks); production refuses the development key."
+    )
+if len(BUYER_ID_HASH_KEY) < 32:
+    # Derived from SECRET_KEY it would change with it, and every buyer of the orders imported
+    # before would become a stranger (the raw ids are never kept, so nothing can be re-hashed).
+    raise ImproperlyConfigured(
+        "Set BUYER_ID_HASH_KEY to a random value of at least 32 characters, once: buyer ids of "
+        "order imports are hashed with it, and changing it later splits every buyer in two."
     )
 
 DEBUG = env_bool("DEBUG", False)

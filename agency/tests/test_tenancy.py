@@ -75,6 +75,26 @@ def test_a_brand_scope_shows_only_those_brands_and_no_agency_level_rows(
         assert brand_a.stores.count() == 1
 
 
+def test_agency_level_rows_shared_with_brands_reach_brand_users_of_that_agency_only(
+    demo_agency, rival_agency, brand_a
+):
+    import datetime
+
+    from execution.models import EventKind, PlatformEvent, SetupTemplate
+
+    day = datetime.date(2026, 11, 11)
+    for agency, name in ((demo_agency, "双11"), (rival_agency, "Rival 双11")):
+        with agency_scope(agency):
+            PlatformEvent.objects.create(
+                agency=agency, name=name, kind=EventKind.DOUBLE_11, start_date=day, end_date=day
+            )
+            SetupTemplate.objects.create(agency=agency, name=f"{name} template", situation="new")
+    with agency_scope(demo_agency, brand_ids=[brand_a.pk]):
+        # The platform's calendar is meant for every member; a setup template is staff data.
+        assert list(PlatformEvent.objects.values_list("name", flat=True)) == ["双11"]
+        assert SetupTemplate.objects.count() == 0
+
+
 def test_unscoped_is_the_explicit_escape_hatch(two_agencies):
     assert Engagement.objects.unscoped().count() == 3
 

@@ -24,8 +24,11 @@ from diagnostics.demo import diagnosis_seed_demo
 from engagements.lifecycle import Service, Stage
 from engagements.models import Engagement, Goal
 from engagements.services import engagement_create
+from execution.conversion.demo import conversion_seed_demo
 from execution.metrics.ingestion import ingestion_pull
 from execution.models import IngestionRun, StoreDayFact
+from execution.setup.demo import setup_seed_demo
+from execution.traffic.demo import traffic_seed_demo
 from proposals.demo import proposals_seed_demo
 from reporting.demo import reporting_seed_demo
 
@@ -155,13 +158,17 @@ class Command(BaseCommand):
     def _seed_steps(self, agency):
         """The step apps' demo: a published diagnosis for every engagement past step 1 (after
         the metrics, which its baseline reads), then the proposals (Brand A's waiting for the
-        owner, Brand B's approved with live targets), then the monitoring: targets, a week of
-        briefs, reviews."""
+        owner, Brand B's approved with live targets), then the workspace of steps 3 to 5 (Brand
+        A's setup checklist, campaigns, event calendar, keywords, offers, service days, orders
+        and tiers), then the monitoring: targets, a week of briefs, reviews."""
         for engagement in Engagement.objects.exclude(stage=Stage.DIAGNOSIS).select_related(
             "account_manager"
         ):
             diagnosis_seed_demo(engagement=engagement, actor=engagement.account_manager)
         proposals_seed_demo(agency=agency)
+        setup_seed_demo(agency=agency)
+        traffic_seed_demo(agency=agency)
+        conversion_seed_demo(agency=agency)
         reporting_seed_demo(agency=agency)
 
     def _seed_agency(self, slug, agency):
