@@ -25,6 +25,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from engagements.models import Engagement, EngagementStatus, EngagementTarget
+from execution.metrics.formatting import (
+    format_change,
+    format_percent,
+    format_value,
+    relative_change,
+)
 from execution.metrics.pacing import TargetPace, live_paces
 from execution.metrics.query import metrics_query
 from execution.metrics.registry import METRICS
@@ -32,12 +38,6 @@ from execution.metrics.rules import SEVERITY_RANK, finding_text
 from execution.metrics.schema import AdTool
 from execution.models import Alert, AlertSeverity, IngestionRun, StoreDayFact
 from execution.setup.selectors import setup_overdue_counts
-from reporting.formatting import (
-    format_change,
-    format_percent,
-    format_value,
-    relative_change,
-)
 
 MAX_RANGE_DAYS = 731  # two years, a leap day included
 DEFAULT_RANGE_DAYS = 30

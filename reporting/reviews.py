@@ -52,14 +52,7 @@ from django.utils.translation import gettext as _
 from agency.models import BRAND_ROLES, STAFF_ROLES, Agency, Membership
 from agency.notifications import notification_send
 from engagements.models import Engagement, EngagementStatus, EngagementTeamMember
-from execution.metrics.pacing import add_months, targets_pacing
-from execution.metrics.query import metrics_query
-from execution.metrics.registry import METRICS
-from execution.metrics.rules import RULES, finding_text
-from execution.metrics.schema import AdTool
-from execution.models import Alert, AlertSeverity
-from reporting import permissions
-from reporting.formatting import (
+from execution.metrics.formatting import (
     change_tone,
     format_absolute_change,
     format_change,
@@ -68,6 +61,13 @@ from reporting.formatting import (
     metric_label,
     to_decimal,
 )
+from execution.metrics.pacing import add_months, targets_pacing
+from execution.metrics.query import metrics_query
+from execution.metrics.registry import METRICS
+from execution.metrics.rules import RULES, finding_text
+from execution.metrics.schema import AdTool
+from execution.models import Alert, AlertSeverity
+from reporting import permissions
 from reporting.models import ActionStatus, Review, ReviewActionItem, ReviewKind, ReviewStatus
 
 logger = logging.getLogger(__name__)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from agency.models import Agency, Membership
 from engagements.lifecycle import Service
 from engagements.models import Engagement
+from execution.metrics.formatting import format_number
 from execution.models import Offer, OfferKind, ServiceDay, Tier, TierStrategy
 from execution.workspace import workspace_check_writable
 
@@ -47,10 +48,6 @@ CENT = Decimal("0.01")
 def agency_today(agency: Agency) -> datetime.date:
     """The agency's local date (the store's days are local days)."""
     return timezone.localdate(timezone=zoneinfo.ZoneInfo(agency.time_zone))
-
-
-def _money_text(value: Decimal) -> str:
-    return f"{value:,.2f}"
 
 
 # --- offers -----------------------------------------------------------------------------------
@@ -110,7 +107,7 @@ def _offer_clean(values: dict[str, Any]) -> dict[str, Any]:
                     "The amount off (%(value)s CNY) must be below the minimum spend "
                     "(%(threshold)s CNY)."
                 )
-                % {"value": _money_text(discount), "threshold": _money_text(threshold)},
+                % {"value": format_number(discount, 2), "threshold": format_number(threshold, 2)},
             )
     start, end = values.get("start_date"), values.get("end_date")
     if start is None:

@@ -7,10 +7,10 @@ from __future__ import annotations
 from django import template
 from django.utils.translation import gettext as _
 
+from execution.metrics.formatting import DASH, format_value
 from execution.metrics.registry import METRICS
 from execution.models import CampaignStatus
 from execution.traffic import selectors
-from execution.traffic.formatting import DASH, format_metric, format_money, format_percent
 
 register = template.Library()
 
@@ -26,22 +26,12 @@ EVENT_COLOUR = "#d4380d"
 
 
 @register.filter
-def traffic_money(value) -> str:
-    return format_money(value)
-
-
-@register.filter
-def traffic_percent(value) -> str:
-    return format_percent(value)
-
-
-@register.filter
 def traffic_figures(result) -> list[tuple[str, str]]:
     """A campaign result's figures as (label, shown value), in the registry's words."""
     if not result or result.figures is None:
         return []
     return [
-        (str(METRICS[name].label), format_metric(name, value))
+        (str(METRICS[name].label), format_value(name, value))
         for name, value in result.figures.items()
     ]
 
@@ -51,7 +41,7 @@ def traffic_figure(result, name: str) -> str:
     """One figure of a campaign result, shown as people read it ("—" for none)."""
     if not result or result.figures is None:
         return DASH
-    return format_metric(name, result.figures.get(name))
+    return format_value(name, result.figures.get(name))
 
 
 @register.filter

@@ -13,14 +13,14 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from execution.metrics.registry import METRICS
-from reporting.formatting import (
+from execution.metrics.formatting import (
     format_change,
     format_value,
     metric_label,
     relative_change,
     to_decimal,
 )
+from execution.metrics.registry import METRICS
 
 # The headline metrics whose move against the 7-day average is worth a line.
 MOVER_METRICS = ("gmv", "visitors", "conversion_rate", "aov", "ad_spend", "roi")

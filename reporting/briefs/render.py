@@ -16,9 +16,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from reporting.briefs.builder import BRIEF_METRICS, severity_rank
-from reporting.briefs.observations import is_observation, observation_text
-from reporting.formatting import (
+from execution.metrics.formatting import (
     change_tone,
     evidence_rows,
     format_change,
@@ -27,6 +25,8 @@ from reporting.formatting import (
     metric_label,
     relative_change,
 )
+from reporting.briefs.builder import BRIEF_METRICS, severity_rank
+from reporting.briefs.observations import is_observation, observation_text
 
 logger = logging.getLogger(__name__)
 

@@ -205,7 +205,7 @@ def test_the_command_names_a_bad_argument(engagement_a, arguments, named):
 
 
 def test_evidence_reads_in_each_figures_unit():
-    from reporting.formatting import evidence_rows
+    from execution.metrics.formatting import evidence_rows
 
     with translation.override("en"):
         rows = dict(

@@ -17,11 +17,12 @@ from agency.models import Role
 from agency.tenancy import agency_scope
 from engagements.lifecycle import Stage
 from engagements.models import Engagement, EngagementStatus, EngagementTarget
+from execution.metrics import formatting
 from execution.metrics.ingestion import ingestion_push
 from execution.metrics.pacing import current_paces, targets_pacing
 from execution.metrics.query import metrics_query
 from execution.models import Alert, AlertSeverity
-from reporting import dashboards, formatting
+from reporting import dashboards
 from reporting.dashboards import DateRange
 
 SEPT = datetime.date(2026, 9, 1)

@@ -1,6 +1,7 @@
-"""How reporting's figures read, in briefs, reviews and dashboards alike: CNY to the cent with
-separators, percentages with two decimals, ROI as a multiple, seconds, and "—" for no value.
-Display only: the figures themselves come from the metric query."""
+"""How figures read everywhere: briefs, reviews, dashboards and the workspace pages alike: CNY to
+the cent with separators, percentages with two decimals, ROI as a multiple, seconds, and "—" for
+no value. Display only: the figures themselves come from the metric query. The template filters
+of `execution/templatetags/figures.py` are these functions."""
 
 from __future__ import annotations
 
