@@ -40,6 +40,11 @@ class Engagement(AgencyOwnedModel):
     goal = models.CharField(_("goal"), max_length=20, choices=Goal.choices)
     goal_notes = models.TextField(_("goal details"), blank=True)
     scope_services = models.JSONField(_("services in scope"), default=list)
+    # From the approved proposal: whether the homepage and detail pages of store setup wait for
+    # the brand owner's approval.
+    brand_approves_visuals = models.BooleanField(
+        _("the brand approves the visual designs"), default=True
+    )
     start_date = models.DateField(_("start date"))
     end_date = models.DateField(_("end date"), null=True, blank=True)
     account_manager = models.ForeignKey(

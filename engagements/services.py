@@ -267,9 +267,13 @@ def engagement_targets_replace(
     ]
 
 
-def engagement_set_scope_services(*, engagement: Engagement, scope_services: list[str]) -> None:
-    """Set the services sold, as an approved proposal states them. The current stage stays in
-    scope (a proposal is approved before execution, so this holds in practice)."""
+def engagement_set_scope_services(
+    *, engagement: Engagement, scope_services: list[str], brand_approves_visuals: bool = True
+) -> None:
+    """Set the services sold, and whether the brand approves the store's visual designs, as an
+    approved proposal states them. The current stage stays in scope (a proposal is approved
+    before execution, so this holds in practice)."""
     scope_services = _validate_scope(scope_services)
     engagement.scope_services = scope_services
-    engagement.save(update_fields=["scope_services", "updated_at"])
+    engagement.brand_approves_visuals = brand_approves_visuals
+    engagement.save(update_fields=["scope_services", "brand_approves_visuals", "updated_at"])

@@ -87,6 +87,11 @@ class ProposalContentSchema(serializers.Serializer):
     """The shape of a version's content (documentation only; the snapshot is returned as is)."""
 
     scope_services = serializers.ListField(child=serializers.CharField())
+    brand_approves_visuals = serializers.BooleanField(
+        required=False,
+        help_text="Whether the store's visual designs wait for the brand's approval "
+        "(absent in versions sent before the question existed: yes).",
+    )
     targets = _TargetSchema(many=True)
     milestones = _MilestoneSchema(many=True)
     resources = _ResourceSchema(many=True)

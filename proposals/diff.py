@@ -95,6 +95,16 @@ def version_diff(old: dict, new: dict) -> dict:
                 "removed": sorted(before - after),
                 "changed": [],
             }
+            approves = [part.get("brand_approves_visuals", True) for part in (old, new)]
+            if approves[0] != approves[1]:
+                diff[section]["changed"].append(
+                    {
+                        "key": "brand_approves_visuals",
+                        "before": {"brand_approves_visuals": approves[0]},
+                        "after": {"brand_approves_visuals": approves[1]},
+                        "fields": ["brand_approves_visuals"],
+                    }
+                )
         else:  # terms: one text
             diff[section] = _empty()
             if (old.get(section) or "") != (new.get(section) or ""):

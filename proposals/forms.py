@@ -34,6 +34,14 @@ class VersionForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("All four: full service."),
     )
+    brand_approves_visuals = forms.BooleanField(
+        label=_("The brand approves the visual designs"),
+        required=False,
+        help_text=_(
+            "The homepage and each detail page wait for the brand owner's approval in the "
+            "store-setup checklist."
+        ),
+    )
     monthly_base_fee = forms.DecimalField(
         label=_("Monthly base fee (CNY)"), max_digits=14, decimal_places=2
     )

@@ -102,6 +102,10 @@ class ProposalVersion(AgencyOwnedModel):
         _("monthly base fee"), default=Decimal("0.00"), validators=[MinValueValidator(0)], **MONEY
     )
     kpi_bonus = models.TextField(_("KPI bonus"), blank=True)
+    # Store setup (step 3): whether the homepage and detail pages wait for the brand's approval.
+    brand_approves_visuals = models.BooleanField(
+        _("the brand approves the visual designs"), default=True
+    )
     terms = models.TextField(_("terms"), blank=True)
     planner = models.JSONField(_("planner assumptions"), null=True, blank=True)
     snapshot = models.JSONField(null=True, blank=True, editable=False)
@@ -150,6 +154,7 @@ class ProposalVersion(AgencyOwnedModel):
     def content_from_rows(self) -> dict:
         return {
             "scope_services": list(self.scope_services),
+            "brand_approves_visuals": self.brand_approves_visuals,
             "targets": [
                 {
                     "metric": row.metric,

@@ -200,6 +200,7 @@ def proposal_create(*, actor: Membership, engagement: Engagement, title: str = "
         proposal=proposal,
         number=1,
         scope_services=list(engagement.scope_services),
+        brand_approves_visuals=engagement.brand_approves_visuals,
         created_by=actor.user,
     )
     return proposal
@@ -214,8 +215,10 @@ def version_update(
     monthly_base_fee,
     kpi_bonus: str = "",
     terms: str = "",
+    brand_approves_visuals: bool = True,
 ) -> ProposalVersion:
-    """Edit a draft's scope (full service or some services), fees and terms."""
+    """Edit a draft's scope (full service or some services, and whether the brand approves the
+    visual designs), fees and terms."""
     locked = _lock_draft(actor=actor, version=version)
     unknown = set(scope_services) - set(Service.values)
     if unknown or not scope_services:
@@ -227,6 +230,7 @@ def version_update(
     locked.monthly_base_fee = fee
     locked.kpi_bonus = kpi_bonus.strip()
     locked.terms = terms.strip()
+    locked.brand_approves_visuals = brand_approves_visuals
     locked.full_clean(exclude=["agency", "proposal", "planner"])
     locked.save()
     return locked
@@ -485,6 +489,7 @@ def proposal_new_version(*, actor: Membership, proposal: Proposal) -> ProposalVe
         scope_services=list(latest.scope_services),
         monthly_base_fee=latest.monthly_base_fee,
         kpi_bonus=latest.kpi_bonus,
+        brand_approves_visuals=latest.brand_approves_visuals,
         terms=latest.terms,
         planner=latest.planner,
         created_by=actor.user,
@@ -596,7 +601,10 @@ def version_approve(
     engagement = locked.proposal.engagement
     content = locked.snapshot
     engagement_services.engagement_set_scope_services(
-        engagement=engagement, scope_services=content["scope_services"]
+        engagement=engagement,
+        scope_services=content["scope_services"],
+        # Versions sent before the question existed had the brand approve, as the default does.
+        brand_approves_visuals=content.get("brand_approves_visuals", True),
     )
     engagement_services.engagement_targets_replace(
         engagement=engagement, targets=content["targets"], source_version_id=locked.pk

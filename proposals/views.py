@@ -111,6 +111,7 @@ def _version_context(request, version, **extra) -> dict:
                 "monthly_base_fee": version.monthly_base_fee,
                 "kpi_bonus": version.kpi_bonus,
                 "terms": version.terms,
+                "brand_approves_visuals": version.brand_approves_visuals,
             }
         )
         context["planner_form"] = forms.PlannerForm(

@@ -92,62 +92,66 @@ def _last_double_eleven(today: datetime.date) -> datetime.date:
     return this_year if this_year < today else datetime.date(today.year - 1, 11, 11)
 
 
+def _demo_offers(today: datetime.date) -> list[dict]:
+    """The demo's three offers as `offer_create` takes them: last 双11's spend-and-save, a
+    running store coupon for new customers and an internal member discount still to come."""
+    double_eleven = _last_double_eleven(today)
+    day = datetime.timedelta(days=1)
+    return [
+        {
+            "name": "双11 跨店满减 满300减50",
+            "kind": OfferKind.FULL_REDUCTION,
+            "threshold": Decimal(300),
+            "discount": Decimal(50),
+            "target_tier": "",
+            "start_date": double_eleven - 10 * day,
+            "end_date": double_eleven,
+            "budget": Decimal(250_000),
+            "issued": 12_000,
+            "redeemed": 4_350,
+            "orders": 4_350,
+            "gmv": Decimal("1652300.00"),
+            "cost": Decimal("217500.00"),
+            "notes": "与平台跨店满减叠加；预售定金 10 月 24 日起。",
+            "brand_visible": True,
+        },
+        {
+            "name": "新客专享 店铺券 满99减10",
+            "kind": OfferKind.STORE_COUPON,
+            "threshold": Decimal(99),
+            "discount": Decimal(10),
+            "target_tier": Tier.NEW,
+            "start_date": today - 20 * day,
+            "end_date": today + 40 * day,
+            "budget": Decimal(20_000),
+            "issued": 6_800,
+            "redeemed": 1_240,
+            "orders": 1_240,
+            "gmv": Decimal("161200.00"),
+            "cost": Decimal("12400.00"),
+            "notes": "店铺首页与详情页领取；每人限领一张。",
+            "brand_visible": True,
+        },
+        {
+            "name": "高价值会员 专属9折（内部测试）",
+            "kind": OfferKind.DISCOUNT,
+            "threshold": Decimal(0),
+            "discount": Decimal(10),
+            "target_tier": Tier.HIGH_VALUE,
+            "start_date": today + 10 * day,
+            "end_date": today + 24 * day,
+            "budget": Decimal(30_000),
+            "notes": "内部：先对 200 位会员小范围测试，核算毛利后再对品牌开放。",
+            "brand_visible": False,
+        },
+    ]
+
+
 def _offers(engagement: Engagement, actor, today: datetime.date) -> None:
     if Offer.objects.filter(engagement=engagement).exists():
         return
-    double_eleven = _last_double_eleven(today)
-    services.offer_create(
-        actor=actor,
-        engagement=engagement,
-        name="双11 跨店满减 满300减50",
-        kind=OfferKind.FULL_REDUCTION,
-        threshold=Decimal(300),
-        discount=Decimal(50),
-        target_tier="",
-        start_date=double_eleven - datetime.timedelta(days=10),
-        end_date=double_eleven,
-        budget=Decimal(250_000),
-        issued=12_000,
-        redeemed=4_350,
-        orders=4_350,
-        gmv=Decimal("1652300.00"),
-        cost=Decimal("217500.00"),
-        notes="与平台跨店满减叠加；预售定金 10 月 24 日起。",
-        brand_visible=True,
-    )
-    services.offer_create(
-        actor=actor,
-        engagement=engagement,
-        name="新客专享 店铺券 满99减10",
-        kind=OfferKind.STORE_COUPON,
-        threshold=Decimal(99),
-        discount=Decimal(10),
-        target_tier=Tier.NEW,
-        start_date=today - datetime.timedelta(days=20),
-        end_date=today + datetime.timedelta(days=40),
-        budget=Decimal(20_000),
-        issued=6_800,
-        redeemed=1_240,
-        orders=1_240,
-        gmv=Decimal("161200.00"),
-        cost=Decimal("12400.00"),
-        notes="店铺首页与详情页领取；每人限领一张。",
-        brand_visible=True,
-    )
-    services.offer_create(
-        actor=actor,
-        engagement=engagement,
-        name="高价值会员 专属9折（内部测试）",
-        kind=OfferKind.DISCOUNT,
-        threshold=Decimal(0),
-        discount=Decimal(10),
-        target_tier=Tier.HIGH_VALUE,
-        start_date=today + datetime.timedelta(days=10),
-        end_date=today + datetime.timedelta(days=24),
-        budget=Decimal(30_000),
-        notes="内部：先对 200 位会员小范围测试，核算毛利后再对品牌开放。",
-        brand_visible=False,
-    )
+    for offer in _demo_offers(today):
+        services.offer_create(actor=actor, engagement=engagement, **offer)
 
 
 def _service_days(engagement: Engagement, actor, today: datetime.date) -> None:

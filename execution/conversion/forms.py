@@ -8,20 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from execution.models import Offer, OfferKind, Tier, TierStrategy
 
-OFFER_PLAN_FIELDS = (
-    "name",
-    "kind",
-    "threshold",
-    "discount",
-    "target_tier",
-    "start_date",
-    "end_date",
-    "budget",
-    "notes",
-    "brand_visible",
-)
-OFFER_RESULT_FIELDS = ("issued", "redeemed", "orders", "gmv", "cost")
-
+from .services import OFFER_PLAN_FIELDS, OFFER_RESULT_FIELDS
 
 # A date field's value as the browser's date input needs it (ISO), whatever the language.
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -47,10 +34,9 @@ class OfferForm(forms.Form):
     threshold = _money(
         "threshold", help_text=_("满 … 减: the spend the discount needs; 0 for none.")
     )
-    discount = forms.DecimalField(
-        label=_label(Offer, "discount"),
-        max_digits=14,
-        decimal_places=2,
+    discount = _money(
+        "discount",
+        required=True,
         help_text=_(
             "CNY off; for a percentage discount, the percent off (15: the buyer pays 85 per cent)."
         ),

@@ -117,8 +117,37 @@ def offer_rows(
 # --- customer service -------------------------------------------------------------------------
 
 
+class _ServiceFigures:
+    """The figures computed from a day's or a range's summed parts (`sessions`,
+    `first_reply_seconds_sum`, `inquiry_buyers`, `inquiry_paying_buyers`): a range's average is
+    its summed reply seconds over its summed sessions, never an average of daily averages."""
+
+    sessions: int | None
+    first_reply_seconds_sum: Decimal | None
+    inquiry_buyers: int | None
+    inquiry_paying_buyers: int | None
+
+    @property
+    def average_first_reply(self) -> Decimal | None:
+        return METRICS["cs_avg_first_reply"].evaluate(
+            {
+                "cs_first_reply_seconds_sum": self.first_reply_seconds_sum,
+                "cs_sessions": self.sessions,
+            }
+        )
+
+    @property
+    def inquiry_conversion(self) -> Decimal | None:
+        return ratio(self.inquiry_paying_buyers, self.inquiry_buyers)
+
+    @property
+    def is_breach(self) -> bool:
+        average = self.average_first_reply
+        return average is not None and average > CS_FIRST_REPLY_TARGET_SECONDS
+
+
 @dataclass
-class ServiceDayRow:
+class ServiceDayRow(_ServiceFigures):
     """One day's customer-service figures and where they come from: sessions and first reply
     from the ingested facts when the day has them (they win), else from the entered day; the
     inquiry and after-sales figures only staff enter."""
@@ -131,27 +160,12 @@ class ServiceDayRow:
     inquiry_paying_buyers: int | None = None
     after_sales_requests: int | None = None
 
-    @property
-    def average_first_reply(self) -> Decimal | None:
-        return METRICS["cs_avg_first_reply"].evaluate(
-            {
-                "cs_first_reply_seconds_sum": self.first_reply_seconds_sum,
-                "cs_sessions": self.sessions,
-            }
-        )
-
-    @property
-    def inquiry_conversion(self) -> Decimal | None:
-        return ratio(self.inquiry_paying_buyers, self.inquiry_buyers)
-
-    @property
-    def is_breach(self) -> bool:
-        average = self.average_first_reply
-        return average is not None and average > CS_FIRST_REPLY_TARGET_SECONDS
-
 
 @dataclass
-class ServiceSummary:
+class ServiceSummary(_ServiceFigures):
+    """A range's customer-service days (newest first) and their sums over every day, whichever
+    its source."""
+
     start: datetime.date
     end: datetime.date
     days: list[ServiceDayRow] = field(default_factory=list)
@@ -164,25 +178,6 @@ class ServiceSummary:
     @property
     def breach_days(self) -> list[ServiceDayRow]:
         return [day for day in self.days if day.is_breach]
-
-    @property
-    def average_first_reply(self) -> Decimal | None:
-        """The range's average from the summed parts of every day, whichever its source."""
-        return METRICS["cs_avg_first_reply"].evaluate(
-            {
-                "cs_first_reply_seconds_sum": self.first_reply_seconds_sum,
-                "cs_sessions": self.sessions,
-            }
-        )
-
-    @property
-    def inquiry_conversion(self) -> Decimal | None:
-        return ratio(self.inquiry_paying_buyers, self.inquiry_buyers)
-
-    @property
-    def is_breach(self) -> bool:
-        average = self.average_first_reply
-        return average is not None and average > CS_FIRST_REPLY_TARGET_SECONDS
 
     @property
     def target(self) -> Decimal:

@@ -22,7 +22,9 @@ from execution.metrics.formatting import format_number
 from execution.models import Offer, OfferKind, ServiceDay, Tier, TierStrategy
 from execution.workspace import workspace_check_writable
 
-OFFER_FIELDS = (
+# An offer's plan (set before it runs) and its results (typed in from the platform's coupon
+# report afterwards); the offer form shows them as two groups.
+OFFER_PLAN_FIELDS = (
     "name",
     "kind",
     "threshold",
@@ -31,14 +33,11 @@ OFFER_FIELDS = (
     "start_date",
     "end_date",
     "budget",
-    "issued",
-    "redeemed",
-    "orders",
-    "gmv",
-    "cost",
     "notes",
     "brand_visible",
 )
+OFFER_RESULT_FIELDS = ("issued", "redeemed", "orders", "gmv", "cost")
+OFFER_FIELDS = OFFER_PLAN_FIELDS + OFFER_RESULT_FIELDS
 MONEY_FIELDS = ("threshold", "discount", "budget", "gmv", "cost")
 COUNT_FIELDS = ("issued", "redeemed", "orders")
 MAX_MONEY = Decimal("999999999999.99")
@@ -48,6 +47,11 @@ CENT = Decimal("0.01")
 def agency_today(agency: Agency) -> datetime.date:
     """The agency's local date (the store's days are local days)."""
     return timezone.localdate(timezone=zoneinfo.ZoneInfo(agency.time_zone))
+
+
+def _negative(value) -> str:
+    """The message for a count or an amount below 0, naming the value."""
+    return _("%(value)s is negative; it cannot be below 0.") % {"value": value}
 
 
 # --- offers -----------------------------------------------------------------------------------
@@ -75,7 +79,7 @@ def _offer_clean(values: dict[str, Any]) -> dict[str, Any]:
         if value is None:
             continue
         if value < 0:
-            refuse(field, _("%(value)s is negative; it cannot be below 0.") % {"value": value})
+            refuse(field, _negative(value))
         elif value > MAX_MONEY:
             refuse(field, _("%(value)s is too large.") % {"value": value})
         elif value != value.quantize(CENT):
@@ -83,7 +87,7 @@ def _offer_clean(values: dict[str, Any]) -> dict[str, Any]:
     for field in COUNT_FIELDS:
         value = values.get(field)
         if value is not None and value < 0:
-            refuse(field, _("%(value)s is negative; it cannot be below 0.") % {"value": value})
+            refuse(field, _negative(value))
     threshold = values.get("threshold") or Decimal(0)
     discount = values.get("discount")
     if discount is None:
@@ -200,16 +204,13 @@ def service_day_enter(
     }
     for field, value in counts.items():
         if value is not None and value < 0:
-            errors[field] = [_("%(value)s is negative; it cannot be below 0.") % {"value": value}]
+            errors[field] = [_negative(value)]
     if sessions is None:
         errors["sessions"] = [_("Enter the number of sessions.")]
     if average_first_reply_seconds is None:
         errors["average_first_reply_seconds"] = [_("Enter the average first reply in seconds.")]
     elif average_first_reply_seconds < 0:
-        errors["average_first_reply_seconds"] = [
-            _("%(value)s is negative; it cannot be below 0.")
-            % {"value": average_first_reply_seconds}
-        ]
+        errors["average_first_reply_seconds"] = [_negative(average_first_reply_seconds)]
     elif average_first_reply_seconds > 86400:
         errors["average_first_reply_seconds"] = [
             _("%(value)s seconds is more than a day.") % {"value": average_first_reply_seconds}

@@ -5,6 +5,10 @@ are thin: lookups through the selectors' getters, writes through the services.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseNotAllowed
@@ -29,6 +33,15 @@ def _engagement(request, engagement_id: int):
     )
 
 
+def _offer(request, engagement_id: int, offer_id: int):
+    """The engagement and its offer, both through their getters (404 alike)."""
+    engagement = _engagement(request, engagement_id)
+    offer = selectors.offer_get_for(
+        membership=request.membership, engagement=engagement, offer_id=offer_id
+    )
+    return engagement, offer
+
+
 def _base_context(request, engagement, section: str) -> dict:
     return {
         "engagement": engagement,
@@ -38,9 +51,40 @@ def _base_context(request, engagement, section: str) -> dict:
     }
 
 
-def _refused(request, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
+def _redirect(request, name: str, engagement_id: int, **arguments):
+    return redirect(
+        f"conversion:{name}",
+        agency_slug=request.agency.slug,
+        engagement_id=engagement_id,
+        **arguments,
+    )
+
+
+def _form_save(form: forms.Form, save: Callable[..., Any], /, **arguments: Any) -> Any:
+    """The form → service step of a page: when the bound form is valid, `save(**arguments,
+    **cleaned_data)` and return what it returns. None when the form is unbound or invalid, or
+    when the service refuses: its ValidationError then shows on the form's fields, and the page
+    shows the form again."""
+    if not form.is_valid():
+        return None
+    try:
+        return save(**arguments, **form.cleaned_data)
+    except ValidationError as error:
+        apply_validation_error(form, error)
+        return None
+
+
+def _call_with_messages(request, save: Callable[..., Any], /, *, success: str, **arguments) -> bool:
+    """Run a service of a POST-only action; `success`, or each message of its ValidationError,
+    goes to the next page's messages. True when the service succeeded."""
+    try:
+        save(**arguments)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return False
+    messages.success(request, success)
+    return True
 
 
 # --- offers -----------------------------------------------------------------------------------
@@ -56,36 +100,28 @@ def offer_list(request, engagement_id: int):
 @permission_required(can_edit_workspace)
 def offer_create(request, engagement_id: int):
     engagement = _engagement(request, engagement_id)
-    form = OfferForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            offer = services.offer_create(
-                actor=request.membership, engagement=engagement, **form.cleaned_data
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Offer “%(name)s” saved.") % {"name": offer.name})
-            return _offer_redirect(request, offer)
+    return _offer_form_page(request, engagement, None, services.offer_create, engagement=engagement)
+
+
+def _offer_form_page(request, engagement, offer, save: Callable[..., Any], /, **arguments):
+    """The offer form, new (`offer` None) or filled in from `offer`; a valid POST goes through
+    `save` (the create or update service) to the offer's page, else the form shows again."""
+    form = OfferForm(request.POST or None, initial=OfferForm.initial_of(offer) if offer else None)
+    saved = _form_save(form, save, actor=request.membership, **arguments)
+    if saved is not None:
+        messages.success(request, _("Offer “%(name)s” saved.") % {"name": saved.name})
+        return _offer_redirect(request, saved)
     context = _base_context(request, engagement, "offers")
-    context.update(form=form, offer=None)
+    context.update(form=form, offer=offer)
     return render(request, "execution/conversion/offer_form.html", context)
 
 
 def _offer_redirect(request, offer):
-    return redirect(
-        "conversion:offer_detail",
-        agency_slug=request.agency.slug,
-        engagement_id=offer.engagement_id,
-        conversion_offer_id=offer.pk,
-    )
+    return _redirect(request, "offer_detail", offer.engagement_id, conversion_offer_id=offer.pk)
 
 
 def offer_detail(request, engagement_id: int, conversion_offer_id: int):
-    engagement = _engagement(request, engagement_id)
-    offer = selectors.offer_get_for(
-        membership=request.membership, engagement=engagement, offer_id=conversion_offer_id
-    )
+    engagement, offer = _offer(request, engagement_id, conversion_offer_id)
     context = _base_context(request, engagement, "offers")
     context.update(
         offer=offer,
@@ -98,41 +134,25 @@ def offer_detail(request, engagement_id: int, conversion_offer_id: int):
 
 @permission_required(can_edit_workspace)
 def offer_edit(request, engagement_id: int, conversion_offer_id: int):
-    engagement = _engagement(request, engagement_id)
-    offer = selectors.offer_get_for(
-        membership=request.membership, engagement=engagement, offer_id=conversion_offer_id
-    )
-    form = OfferForm(request.POST or None, initial=OfferForm.initial_of(offer))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.offer_update(actor=request.membership, offer=offer, **form.cleaned_data)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Offer “%(name)s” saved.") % {"name": offer.name})
-            return _offer_redirect(request, offer)
-    context = _base_context(request, engagement, "offers")
-    context.update(form=form, offer=offer)
-    return render(request, "execution/conversion/offer_form.html", context)
+    engagement, offer = _offer(request, engagement_id, conversion_offer_id)
+    return _offer_form_page(request, engagement, offer, services.offer_update, offer=offer)
 
 
 @permission_required(can_edit_workspace)
 def offer_delete(request, engagement_id: int, conversion_offer_id: int):
-    engagement = _engagement(request, engagement_id)
-    offer = selectors.offer_get_for(
-        membership=request.membership, engagement=engagement, offer_id=conversion_offer_id
-    )
+    engagement, offer = _offer(request, engagement_id, conversion_offer_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    try:
-        services.offer_delete(actor=request.membership, offer=offer)
-    except ValidationError as error:
-        _refused(request, error)
-        return _offer_redirect(request, offer)
-    messages.success(request, _("Offer “%(name)s” deleted.") % {"name": offer.name})
-    return redirect(
-        "conversion:offer_list", agency_slug=request.agency.slug, engagement_id=engagement.pk
+    deleted = _call_with_messages(
+        request,
+        services.offer_delete,
+        actor=request.membership,
+        offer=offer,
+        success=_("Offer “%(name)s” deleted.") % {"name": offer.name},
     )
+    if not deleted:
+        return _offer_redirect(request, offer)
+    return _redirect(request, "offer_list", engagement.pk)
 
 
 # --- customer service -------------------------------------------------------------------------
@@ -175,19 +195,15 @@ def service(request, engagement_id: int):
     form = ServiceDayForm(
         request.POST or None, initial={"date": services.agency_today(request.agency)}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            day = services.service_day_enter(
-                actor=request.membership, engagement=engagement, **form.cleaned_data
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(
-                request,
-                _("Customer-service figures of %(date)s saved.") % {"date": day.date.isoformat()},
-            )
-            return redirect(request.get_full_path())
+    day = _form_save(
+        form, services.service_day_enter, actor=request.membership, engagement=engagement
+    )
+    if day is not None:
+        messages.success(
+            request,
+            _("Customer-service figures of %(date)s saved.") % {"date": day.date.isoformat()},
+        )
+        return redirect(request.get_full_path())
     summary = selectors.service_summary(engagement=engagement, start=start, end=end)
     context = _base_context(request, engagement, "service")
     context.update(
@@ -254,20 +270,16 @@ def order_import(request, engagement_id: int):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     form = OrderImportForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            record = order_import_upload(
-                actor=request.membership, engagement=engagement, upload=form.cleaned_data["file"]
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            return redirect(
-                "conversion:order_import_detail",
-                agency_slug=request.agency.slug,
-                engagement_id=engagement.pk,
-                conversion_import_id=record.pk,
-            )
+    record = _form_save(
+        form,
+        lambda file: order_import_upload(
+            actor=request.membership, engagement=engagement, upload=file
+        ),
+    )
+    if record is not None:
+        return _redirect(
+            request, "order_import_detail", engagement.pk, conversion_import_id=record.pk
+        )
     context = _tiers_context(request, engagement, import_form=form)
     return render(request, "execution/conversion/tiers.html", context)
 
@@ -291,27 +303,20 @@ def tier_strategy(request, engagement_id: int, conversion_tier: str):
         return HttpResponseNotAllowed(["POST"])
     form = TierStrategyForm(request.POST, prefix=f"strategy-{conversion_tier}")
     if form.is_valid():
-        try:
-            services.tier_strategy_save(
-                actor=request.membership,
-                engagement=engagement,
-                tier=conversion_tier,
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            _refused(request, error)
-        else:
-            messages.success(
-                request,
-                _("Strategy for %(tier)s saved.") % {"tier": Tier(conversion_tier).label},
-            )
+        _call_with_messages(
+            request,
+            services.tier_strategy_save,
+            actor=request.membership,
+            engagement=engagement,
+            tier=conversion_tier,
+            **form.cleaned_data,
+            success=_("Strategy for %(tier)s saved.") % {"tier": Tier(conversion_tier).label},
+        )
     else:
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
-    return redirect(
-        "conversion:tiers", agency_slug=request.agency.slug, engagement_id=engagement.pk
-    )
+    return _redirect(request, "tiers", engagement.pk)
 
 
 @permission_required(can_edit_workspace)
@@ -319,12 +324,11 @@ def tiers_recompute(request, engagement_id: int):
     engagement = _engagement(request, engagement_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    try:
-        services.tiers_recompute(actor=request.membership, engagement=engagement)
-    except ValidationError as error:
-        _refused(request, error)
-    else:
-        messages.success(request, _("The tiers are being recomputed from the store's orders."))
-    return redirect(
-        "conversion:tiers", agency_slug=request.agency.slug, engagement_id=engagement.pk
+    _call_with_messages(
+        request,
+        services.tiers_recompute,
+        actor=request.membership,
+        engagement=engagement,
+        success=_("The tiers are being recomputed from the store's orders."),
     )
+    return _redirect(request, "tiers", engagement.pk)

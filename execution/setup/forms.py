@@ -32,6 +32,17 @@ def _owner_field(agency: Agency, field: forms.ModelChoiceField) -> None:
     field.label_from_instance = lambda member: member.user.display_name
 
 
+class LineForm(forms.Form):
+    """The fields a template line and a checklist item open with (the subclasses add theirs
+    after these, in the order they are shown)."""
+
+    section = forms.ChoiceField(label=_("Section"), choices=SetupSection.choices)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
 class TemplateForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     situation = forms.ChoiceField(label=_("Store situation"), choices=StoreSituation.choices)
@@ -43,12 +54,7 @@ class TemplateForm(forms.Form):
     )
 
 
-class TemplateItemForm(forms.Form):
-    section = forms.ChoiceField(label=_("Section"), choices=SetupSection.choices)
-    title = forms.CharField(label=_("Title"), max_length=200)
-    description = forms.CharField(
-        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
+class TemplateItemForm(LineForm):
     document_kind = forms.ChoiceField(
         label=_("Document"),
         required=False,
@@ -121,12 +127,7 @@ class ChecklistCreateForm(forms.Form):
             raise ValidationError(error.message_dict["main_products"]) from error
 
 
-class ItemForm(forms.Form):
-    section = forms.ChoiceField(label=_("Section"), choices=SetupSection.choices)
-    title = forms.CharField(label=_("Title"), max_length=200)
-    description = forms.CharField(
-        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
+class ItemForm(LineForm):
     owner = forms.ModelChoiceField(
         label=_("Owner"), queryset=None, required=False, error_messages=OWNER_ERRORS
     )

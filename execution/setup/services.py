@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -60,6 +61,8 @@ ITEM_ID_LENGTH = 40
 PRODUCT_NAME_LENGTH = 200
 # "6543210987 保湿精华水", also with a tab, a comma, a colon or a bar between id and name.
 MAIN_PRODUCT_LINE = re.compile(r"^([0-9]+)(?:[\s,，;；:：|、]+(.*))?$")
+# A template line's fields or a checklist item's (`_cleaned_line` returns the kind it is given).
+_LineFields = TypeVar("_LineFields", "TemplateItemFields", "ItemFields")
 
 
 def _require_staff(actor: Membership) -> None:
@@ -122,10 +125,36 @@ def _check_owner(errors: dict, owner: Membership | None, agency_id: int) -> None
         )
 
 
+def _cleaned_line(fields: _LineFields) -> _LineFields:
+    """A template line's or an item's fields with the title and description stripped."""
+    return replace(
+        fields, title=_clean_text(fields.title), description=_clean_text(fields.description)
+    )
+
+
+def _check_line(errors: dict, fields: TemplateItemFields | ItemFields) -> None:
+    """What a template line and a checklist item both must be: a known section and document
+    kind, a title, and visible to the brand when the brand approves it."""
+    _check_choice(errors, "section", fields.section, SetupSection)
+    _check_title(errors, fields.title)
+    _check_choice(errors, "document_kind", fields.document_kind, DocumentKind, blank=True)
+    if fields.needs_brand_approval and not fields.brand_visible:
+        _add(
+            errors,
+            "needs_brand_approval",
+            _("An item the brand approves must be visible to the brand."),
+        )
+
+
 def _lock_item(item: SetupItem) -> SetupItem:
     """The item's row, locked for this transaction (the joins of a brand user's scope stay
     unlocked)."""
     return SetupItem.objects.select_for_update(of=("self",)).get(pk=item.pk)
+
+
+def _owner_and_account_manager(item: SetupItem, engagement: Engagement) -> list[Membership]:
+    """Who hears of an item's news: its owner and the engagement's account manager."""
+    return [m for m in (item.owner, engagement.account_manager) if m is not None]
 
 
 def setup_item_url(item: SetupItem) -> str:
@@ -241,29 +270,15 @@ class TemplateItemFields:
 
 
 def _validate_template_item(fields: TemplateItemFields) -> TemplateItemFields:
-    fields = TemplateItemFields(
-        **{
-            **fields.__dict__,
-            "title": _clean_text(fields.title),
-            "description": _clean_text(fields.description),
-        }
-    )
+    fields = _cleaned_line(fields)
     errors: dict[str, list[str]] = {}
-    _check_choice(errors, "section", fields.section, SetupSection)
-    _check_title(errors, fields.title)
-    _check_choice(errors, "document_kind", fields.document_kind, DocumentKind, blank=True)
+    _check_line(errors, fields)
     if not isinstance(fields.due_days, int) or not 0 <= fields.due_days <= MAX_DUE_DAYS:
         _add(
             errors,
             "due_days",
             _("Due after %(days)s days: enter a number of days from 0 to %(limit)s.")
             % {"days": fields.due_days, "limit": MAX_DUE_DAYS},
-        )
-    if fields.needs_brand_approval and not fields.brand_visible:
-        _add(
-            errors,
-            "needs_brand_approval",
-            _("An item the brand approves must be visible to the brand."),
         )
     _raise(errors)
     return fields
@@ -410,7 +425,9 @@ def setup_checklist_create(
     """Create the engagement's checklist from a template: one item per template line, and one
     per main product for the lines that say so; each due `due_days` after `start_date`, owned
     by `owner`. An engagement has one checklist: a second run (from any template) is refused
-    unless `add_to_existing`, which appends the template's items to the checklist."""
+    unless `add_to_existing`, which appends the template's items to the checklist. Visual items
+    wait for the brand's approval where the template line says so and the approved proposal
+    agreed to it (`Engagement.brand_approves_visuals`)."""
     _require_staff(actor)
     workspace_check_writable(engagement=engagement, service=Service.SETUP)
     # Serialise two creations for the same engagement (the "already has one" check below).
@@ -471,7 +488,8 @@ def setup_checklist_create(
                     owner=owner,
                     due_date=start_date + datetime.timedelta(days=line.due_days),
                     brand_visible=line.brand_visible,
-                    needs_brand_approval=line.needs_brand_approval,
+                    needs_brand_approval=line.needs_brand_approval
+                    and (line.section != SetupSection.VISUAL or engagement.brand_approves_visuals),
                     document_kind=line.document_kind,
                     created_by=actor.user,
                 )
@@ -502,24 +520,10 @@ class ItemFields:
 def _validate_item(
     fields: ItemFields, *, agency_id: int, item: SetupItem | None = None
 ) -> ItemFields:
-    fields = ItemFields(
-        **{
-            **fields.__dict__,
-            "title": _clean_text(fields.title),
-            "description": _clean_text(fields.description),
-        }
-    )
+    fields = _cleaned_line(fields)
     errors: dict[str, list[str]] = {}
-    _check_choice(errors, "section", fields.section, SetupSection)
-    _check_title(errors, fields.title)
+    _check_line(errors, fields)
     _check_owner(errors, fields.owner, agency_id)
-    _check_choice(errors, "document_kind", fields.document_kind, DocumentKind, blank=True)
-    if fields.needs_brand_approval and not fields.brand_visible:
-        _add(
-            errors,
-            "needs_brand_approval",
-            _("An item the brand approves must be visible to the brand."),
-        )
     if not fields.document_kind and (fields.issue_date or fields.expiry_date):
         _add(
             errors,
@@ -699,7 +703,7 @@ def setup_item_brand_decide(
     locked.save()
     notification_send(
         agency=engagement.agency,
-        recipients=[m for m in (locked.owner, engagement.account_manager) if m is not None],
+        recipients=_owner_and_account_manager(locked, engagement),
         brand=engagement.store.brand,
         template="setup_brand_decided",
         context={"item": locked, "engagement": engagement, "actor": actor.user},
@@ -813,7 +817,7 @@ def setup_expiry_reminders_send(*, agency: Agency, today: datetime.date) -> int:
             engagement = item.engagement
             notification_send(
                 agency=agency,
-                recipients=[m for m in (item.owner, engagement.account_manager) if m is not None],
+                recipients=_owner_and_account_manager(item, engagement),
                 brand=engagement.store.brand,
                 template="setup_document_expiring",
                 context={

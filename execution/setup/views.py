@@ -50,9 +50,23 @@ def _errors(form) -> list[str]:
     return [str(message) for field_errors in form.errors.values() for message in field_errors]
 
 
-def _flash_errors(request, form) -> None:
-    for message in _errors(form):
+def _flash_error(request, error: ValidationError) -> None:
+    for message in error.messages:
         messages.error(request, message)
+
+
+def _form_save(form, save):
+    """The one shape of this area's forms: a valid form goes to its service (`save()`, which
+    reads `form.cleaned_data`); the service's ValidationError goes onto the form's fields.
+    Returns what the service returned, or None when the form or the service refused it (the
+    caller then shows the form again, with status 400)."""
+    if not form.is_valid():
+        return None
+    try:
+        return save()
+    except ValidationError as error:
+        apply_validation_error(form, error)
+        return None
 
 
 # --- templates (agency admins) -----------------------------------------------------------------
@@ -66,6 +80,16 @@ def _template_redirect(request, template_id: int):
     )
 
 
+def _template(request, setup_template_id: int):
+    return selectors.setup_template_get_for(agency=request.agency, template_id=setup_template_id)
+
+
+def _template_item(request, setup_template_item_id: int):
+    return selectors.setup_template_item_get_for(
+        agency=request.agency, template_item_id=setup_template_item_id
+    )
+
+
 @template_editor_required
 def template_list(request):
     """The agency's templates (its two defaults are created on the first visit); POST creates
@@ -74,16 +98,13 @@ def template_list(request):
     form = TemplateForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                template = services.setup_template_create(
-                    actor=request.membership, **form.cleaned_data
-                )
-            except ValidationError as error:
-                apply_validation_error(form, error)
-            else:
-                messages.success(request, _("Template created."))
-                return _template_redirect(request, template.pk)
+        template = _form_save(
+            form,
+            lambda: services.setup_template_create(actor=request.membership, **form.cleaned_data),
+        )
+        if template is not None:
+            messages.success(request, _("Template created."))
+            return _template_redirect(request, template.pk)
         status = 400
     return render(
         request,
@@ -117,65 +138,56 @@ def _template_page(request, template, *, form=None, item_form=None, status=200):
 @template_editor_required
 def template_detail(request, setup_template_id: int):
     """A template and its lines; POST renames it, changes its situation or takes it out of use."""
-    template = selectors.setup_template_get_for(
-        agency=request.agency, template_id=setup_template_id
-    )
+    template = _template(request, setup_template_id)
     if request.method != "POST":
         return _template_page(request, template)
     form = TemplateForm(request.POST)
-    if form.is_valid():
-        try:
-            services.setup_template_update(
-                actor=request.membership, template=template, **form.cleaned_data
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Template saved."))
-            return _template_redirect(request, template.pk)
+    saved = _form_save(
+        form,
+        lambda: services.setup_template_update(
+            actor=request.membership, template=template, **form.cleaned_data
+        ),
+    )
+    if saved is not None:
+        messages.success(request, _("Template saved."))
+        return _template_redirect(request, template.pk)
     template.refresh_from_db()
     return _template_page(request, template, form=form, status=400)
 
 
 @template_editor_required
 def template_item_create(request, setup_template_id: int):
-    template = selectors.setup_template_get_for(
-        agency=request.agency, template_id=setup_template_id
-    )
+    template = _template(request, setup_template_id)
     if refused := _post_only(request):
         return refused
     form = TemplateItemForm(request.POST)
-    if form.is_valid():
-        try:
-            services.setup_template_item_create(
-                actor=request.membership, template=template, fields=form.fields_value()
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Item added to the template."))
-            return _template_redirect(request, template.pk)
+    added = _form_save(
+        form,
+        lambda: services.setup_template_item_create(
+            actor=request.membership, template=template, fields=form.fields_value()
+        ),
+    )
+    if added is not None:
+        messages.success(request, _("Item added to the template."))
+        return _template_redirect(request, template.pk)
     return _template_page(request, template, item_form=form, status=400)
 
 
 @template_editor_required
 def template_item_edit(request, setup_template_item_id: int):
-    item = selectors.setup_template_item_get_for(
-        agency=request.agency, template_item_id=setup_template_item_id
-    )
+    item = _template_item(request, setup_template_item_id)
     status = 200
     if request.method == "POST":
         form = TemplateItemForm(request.POST)
-        if form.is_valid():
-            try:
-                services.setup_template_item_update(
-                    actor=request.membership, item=item, fields=form.fields_value()
-                )
-            except ValidationError as error:
-                apply_validation_error(form, error)
-            else:
-                messages.success(request, _("Template item saved."))
-                return _template_redirect(request, item.template_id)
+        saved = _form_save(
+            form,
+            lambda: services.setup_template_item_update(
+                actor=request.membership, item=item, fields=form.fields_value()
+            ),
+        )
+        if saved is not None:
+            messages.success(request, _("Template item saved."))
+            return _template_redirect(request, item.template_id)
         status = 400
     else:
         form = TemplateItemForm(
@@ -194,9 +206,7 @@ def template_item_edit(request, setup_template_item_id: int):
 
 @template_editor_required
 def template_item_delete(request, setup_template_item_id: int):
-    item = selectors.setup_template_item_get_for(
-        agency=request.agency, template_item_id=setup_template_item_id
-    )
+    item = _template_item(request, setup_template_item_id)
     if refused := _post_only(request):
         return refused
     services.setup_template_item_delete(actor=request.membership, item=item)
@@ -206,9 +216,7 @@ def template_item_delete(request, setup_template_item_id: int):
 
 @template_editor_required
 def template_item_move(request, setup_template_item_id: int):
-    item = selectors.setup_template_item_get_for(
-        agency=request.agency, template_item_id=setup_template_item_id
-    )
+    item = _template_item(request, setup_template_item_id)
     if refused := _post_only(request):
         return refused
     try:
@@ -216,8 +224,7 @@ def template_item_move(request, setup_template_item_id: int):
             actor=request.membership, item=item, direction=request.POST.get("direction", "")
         )
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        _flash_error(request, error)
     return _template_redirect(request, item.template_id)
 
 
@@ -226,6 +233,24 @@ def template_item_move(request, setup_template_item_id: int):
 
 def _engagement(request, engagement_id: int):
     return engagement_get_for(membership=request.membership, engagement_id=engagement_id)
+
+
+def _engagement_and_item(request, engagement_id: int, setup_item_id: int):
+    """The engagement and one of its items, as the member may see them (404 alike otherwise)."""
+    engagement = _engagement(request, engagement_id)
+    item = selectors.setup_item_get_for(
+        membership=request.membership, engagement=engagement, item_id=setup_item_id
+    )
+    return engagement, item
+
+
+def _evidence(request, engagement_id: int, setup_evidence_id: int):
+    """A piece of the engagement's evidence, as the member may see it (404 alike otherwise)."""
+    return selectors.setup_evidence_get_for(
+        membership=request.membership,
+        engagement=_engagement(request, engagement_id),
+        evidence_id=setup_evidence_id,
+    )
 
 
 def _checklist_redirect(request, engagement):
@@ -325,27 +350,19 @@ def checklist_create(request, engagement_id: int):
         return _checklist_redirect(request, engagement)
     services.setup_templates_ensure_defaults(agency=request.agency)
     form = ChecklistCreateForm(request.POST, agency=request.agency)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            created = services.setup_checklist_create(
-                actor=request.membership,
-                engagement=engagement,
-                template=data["template"],
-                main_products=data["main_products"],
-                start_date=data["start_date"],
-                owner=data["owner"],
-                add_to_existing=data["add_to_existing"],
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(
-                request,
-                _("%(count)s items created from “%(template)s”.")
-                % {"count": len(created), "template": data["template"].name},
-            )
-            return _checklist_redirect(request, engagement)
+    created = _form_save(
+        form,
+        lambda: services.setup_checklist_create(
+            actor=request.membership, engagement=engagement, **form.cleaned_data
+        ),
+    )
+    if created is not None:
+        messages.success(
+            request,
+            _("%(count)s items created from “%(template)s”.")
+            % {"count": len(created), "template": form.cleaned_data["template"].name},
+        )
+        return _checklist_redirect(request, engagement)
     return _checklist_page(request, engagement, create_form=form, status=400)
 
 
@@ -360,16 +377,15 @@ def item_create(request, engagement_id: int):
     )
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                item = services.setup_item_create(
-                    actor=request.membership, engagement=engagement, fields=form.fields_value()
-                )
-            except ValidationError as error:
-                apply_validation_error(form, error)
-            else:
-                messages.success(request, _("Item added."))
-                return _item_redirect(request, item)
+        item = _form_save(
+            form,
+            lambda: services.setup_item_create(
+                actor=request.membership, engagement=engagement, fields=form.fields_value()
+            ),
+        )
+        if item is not None:
+            messages.success(request, _("Item added."))
+            return _item_redirect(request, item)
         status = 400
     return render(
         request,
@@ -423,114 +439,90 @@ def _item_page(request, engagement, item, *, status=200, **forms):
 
 def item_detail(request, engagement_id: int, setup_item_id: int):
     """An item with its evidence. Staff POST saves its fields."""
-    engagement = _engagement(request, engagement_id)
-    item = selectors.setup_item_get_for(
-        membership=request.membership, engagement=engagement, item_id=setup_item_id
-    )
+    engagement, item = _engagement_and_item(request, engagement_id, setup_item_id)
     if request.method != "POST":
         return _item_page(request, engagement, item)
     if not request.membership.is_staff_member:
         return HttpResponseNotAllowed(["GET"])
     form = ItemForm(request.POST, agency=request.agency)
-    if form.is_valid():
-        try:
-            services.setup_item_update(
-                actor=request.membership, item=item, fields=form.fields_value()
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Item saved."))
-            return _item_redirect(request, item)
+    saved = _form_save(
+        form,
+        lambda: services.setup_item_update(
+            actor=request.membership, item=item, fields=form.fields_value()
+        ),
+    )
+    if saved is not None:
+        messages.success(request, _("Item saved."))
+        return _item_redirect(request, item)
     return _item_page(request, engagement, item, form=form, status=400)
 
 
 @staff_required
 def item_status(request, engagement_id: int, setup_item_id: int):
-    engagement = _engagement(request, engagement_id)
-    item = selectors.setup_item_get_for(
-        membership=request.membership, engagement=engagement, item_id=setup_item_id
-    )
+    engagement, item = _engagement_and_item(request, engagement_id, setup_item_id)
     if refused := _post_only(request):
         return refused
     form = StatusForm(request.POST)
-    if form.is_valid():
-        try:
-            item = services.setup_item_set_status(
-                actor=request.membership, item=item, status=form.cleaned_data["status"]
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(
-                request, _("Status: %(status)s.") % {"status": item.get_status_display()}
-            )
-            return _item_redirect(request, item)
+    moved = _form_save(
+        form,
+        lambda: services.setup_item_set_status(
+            actor=request.membership, item=item, status=form.cleaned_data["status"]
+        ),
+    )
+    if moved is not None:
+        messages.success(request, _("Status: %(status)s.") % {"status": moved.get_status_display()})
+        return _item_redirect(request, moved)
     return _item_page(request, engagement, item, status_form=form, status=400)
 
 
 def item_decision(request, engagement_id: int, setup_item_id: int):
     """The brand owner approves the item or requests changes."""
-    engagement = _engagement(request, engagement_id)
-    item = selectors.setup_item_get_for(
-        membership=request.membership, engagement=engagement, item_id=setup_item_id
-    )
+    engagement, item = _engagement_and_item(request, engagement_id, setup_item_id)
     if refused := _post_only(request):
         return refused
     if not can_approve_for_brand(request.membership, engagement.store.brand_id):
         raise PermissionDenied
     form = DecisionForm(request.POST)
-    if form.is_valid():
-        try:
-            item = services.setup_item_brand_decide(
-                actor=request.membership,
-                item=item,
-                decision=form.cleaned_data["decision"],
-                comment=form.cleaned_data["comment"],
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
+    decided = _form_save(
+        form,
+        lambda: services.setup_item_brand_decide(
+            actor=request.membership, item=item, **form.cleaned_data
+        ),
+    )
+    if decided is not None:
+        if decided.brand_decision == BrandDecision.APPROVED:
+            messages.success(request, _("Approved. The agency has been told."))
         else:
-            if item.brand_decision == BrandDecision.APPROVED:
-                messages.success(request, _("Approved. The agency has been told."))
-            else:
-                messages.success(request, _("Changes requested. The agency has been told."))
-            return _item_redirect(request, item)
+            messages.success(request, _("Changes requested. The agency has been told."))
+        return _item_redirect(request, decided)
     return _item_page(request, engagement, item, decision_form=form, status=400)
 
 
 @staff_required
 def evidence_add(request, engagement_id: int, setup_item_id: int):
-    engagement = _engagement(request, engagement_id)
-    item = selectors.setup_item_get_for(
-        membership=request.membership, engagement=engagement, item_id=setup_item_id
-    )
+    engagement, item = _engagement_and_item(request, engagement_id, setup_item_id)
     if refused := _post_only(request):
         return refused
     form = EvidenceForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.setup_evidence_add(
-                actor=request.membership,
-                item=item,
-                upload=form.cleaned_data["file"],
-                url=form.cleaned_data["url"],
-                note=form.cleaned_data["note"],
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Evidence added."))
-            return _item_redirect(request, item)
+    added = _form_save(
+        form,
+        lambda: services.setup_evidence_add(
+            actor=request.membership,
+            item=item,
+            upload=form.cleaned_data["file"],
+            url=form.cleaned_data["url"],
+            note=form.cleaned_data["note"],
+        ),
+    )
+    if added is not None:
+        messages.success(request, _("Evidence added."))
+        return _item_redirect(request, item)
     return _item_page(request, engagement, item, evidence_form=form, status=400)
 
 
 def evidence_download(request, engagement_id: int, setup_evidence_id: int):
     """An evidence file, as an attachment, for whoever may see its item."""
-    engagement = _engagement(request, engagement_id)
-    evidence = selectors.setup_evidence_get_for(
-        membership=request.membership, engagement=engagement, evidence_id=setup_evidence_id
-    )
+    evidence = _evidence(request, engagement_id, setup_evidence_id)
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
     if not evidence.file:
@@ -540,18 +532,14 @@ def evidence_download(request, engagement_id: int, setup_evidence_id: int):
 
 @staff_required
 def evidence_delete(request, engagement_id: int, setup_evidence_id: int):
-    engagement = _engagement(request, engagement_id)
-    evidence = selectors.setup_evidence_get_for(
-        membership=request.membership, engagement=engagement, evidence_id=setup_evidence_id
-    )
+    evidence = _evidence(request, engagement_id, setup_evidence_id)
     if refused := _post_only(request):
         return refused
     item = evidence.item
     try:
         services.setup_evidence_delete(actor=request.membership, evidence=evidence)
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
+        _flash_error(request, error)
     else:
         messages.success(request, _("Evidence deleted."))
     return _item_redirect(request, item)

@@ -6,6 +6,7 @@ import io
 import pytest
 from django.core.files.base import ContentFile
 
+from agency.models import Notification
 from agency.tenancy import agency_scope
 from execution.models.setup import SetupEvidence, SetupItem, SetupTemplate, SetupTemplateItem
 
@@ -18,6 +19,16 @@ def pdf_bytes() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (20, 20), "white").save(buffer, format="PDF")
     return buffer.getvalue()
+
+
+def notification_titles(agency, membership) -> list[str]:
+    """The titles of the notifications a member received, oldest first."""
+    with agency_scope(agency):
+        return list(
+            Notification.objects.filter(user=membership.user)
+            .order_by("pk")
+            .values_list("title", flat=True)
+        )
 
 
 @pytest.fixture

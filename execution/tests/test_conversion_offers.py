@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from agency.tenancy import agency_scope
 from execution.conversion import services
-from execution.conversion.selectors import offer_figures
+from execution.conversion.selectors import offer_figures, offer_state
 from execution.models import Offer, OfferKind, Tier
 
 PLAN = {
@@ -194,15 +194,23 @@ def test_staff_create_edit_and_delete_offers_through_the_pages(
         "gmv": "30000",
         "cost": "2500",
     }
-    client.post(reverse("conversion:offer_edit", kwargs=offer_kwargs), results)
+    edit_page = client.get(reverse("conversion:offer_edit", kwargs=offer_kwargs)).content.decode()
+    assert 'value="新客专享券"' in edit_page  # the form starts from the saved offer
+    edited = client.post(reverse("conversion:offer_edit", kwargs=offer_kwargs), results)
+    assert edited.url == reverse("conversion:offer_detail", kwargs=offer_kwargs)
     page = client.get(reverse("conversion:offer_list", kwargs=kwargs)).content.decode()
     assert "25.00%" in page and "50.00%" in page and "12.00" in page and "¥120.00" in page
+    with agency_scope(conversion_engagement.agency_id):
+        state = offer_state(offer, services.agency_today(conversion_engagement.agency))
+    assert f'<span class="status state-{state}">{state}</span>' in page
+    assert 'aria-current="page">Offers</a>' in page
     over = client.post(
         reverse("conversion:offer_edit", kwargs=offer_kwargs), {**results, "redeemed": "1001"}
     )
     assert "1001 redeemed is more than the 1000 issued." in over.content.decode()
     assert client.get(reverse("conversion:offer_delete", kwargs=offer_kwargs)).status_code == 405
-    client.post(reverse("conversion:offer_delete", kwargs=offer_kwargs))
+    deleted = client.post(reverse("conversion:offer_delete", kwargs=offer_kwargs), follow=True)
+    assert "Offer “新客专享券” deleted." in deleted.content.decode()
     with agency_scope(conversion_engagement.agency_id):
         assert not Offer.objects.exists()
 

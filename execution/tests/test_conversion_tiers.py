@@ -216,3 +216,25 @@ def test_the_demo_fills_brand_a_and_runs_twice(demo_agency, store_a, demo_manage
         months = TierSnapshot.objects.filter(engagement=engagement).values_list("month", flat=True)
         assert len(set(months)) == 12
         assert TierStrategy.objects.filter(engagement=engagement).count() == 4
+
+
+def test_a_closed_workspace_refuses_the_tier_actions_with_the_reason(
+    engagement_a, demo_manager, client_for
+):
+    """Before execution (engagement_a is at diagnosis) saving a strategy and recomputing go
+    back to the tiers page with the service's reason as an error, and nothing is written."""
+    kwargs = {"agency_slug": "demo", "engagement_id": engagement_a.pk}
+    client = client_for(demo_manager)
+    strategy = reverse("conversion:tier_strategy", kwargs={**kwargs, "conversion_tier": "new"})
+    responses = [
+        client.post(strategy, {"strategy-new-offer": "新客券"}, follow=True),
+        client.post(reverse("conversion:tiers_recompute", kwargs=kwargs), follow=True),
+    ]
+    for response in responses:
+        assert response.redirect_chain == [(reverse("conversion:tiers", kwargs=kwargs), 302)]
+        assert (
+            '<li class="error">The workspace opens when the proposal is approved'
+            in response.content.decode()
+        )
+    with agency_scope(engagement_a.agency_id):
+        assert not TierStrategy.objects.exists()

@@ -13,10 +13,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from agency.models import Notification
 from agency.tenancy import agency_scope
 from execution.models.setup import BrandDecision, SetupItemStatus
 from execution.setup import services
+from execution.tests.fixtures_setup import notification_titles
 
 
 def url(name: str, item) -> str:
@@ -35,15 +35,6 @@ def login(membership) -> Client:
     client = Client()
     client.force_login(membership.user)
     return client
-
-
-def notified(agency, membership) -> list[str]:
-    with agency_scope(agency):
-        return list(
-            Notification.objects.filter(user=membership.user)
-            .order_by("pk")
-            .values_list("title", flat=True)
-        )
 
 
 def refreshed(item):
@@ -87,9 +78,15 @@ def test_the_brand_owner_approves_after_changes(
     with django_capture_on_commit_callbacks(execute=True):
         response = staff.post(url("item_status", homepage), {"status": "brand_review"})
     assert response.status_code == 302
-    assert notified(demo_agency, brand_a_owner) == ["Please review: 首页改版 (Brand A 开店)"]
+    assert notification_titles(demo_agency, brand_a_owner) == [
+        "Please review: 首页改版 (Brand A 开店)"
+    ]
     assert [message.to for message in mail.outbox] == [["owner@brand-a.test"]]
-    assert notified(demo_agency, brand_a_viewer) == notified(demo_agency, brand_b_owner) == []
+    assert (
+        notification_titles(demo_agency, brand_a_viewer)
+        == notification_titles(demo_agency, brand_b_owner)
+        == []
+    )
     # The viewer reads it but may not decide.
     viewer = login(brand_a_viewer)
     page = viewer.get(url("item_detail", homepage))
@@ -120,8 +117,8 @@ def test_the_brand_owner_approves_after_changes(
     )
     assert homepage.brand_decided_by == brand_a_owner.user
     changes = "Changes requested by the brand: 首页改版"
-    assert notified(demo_agency, demo_operator) == [changes]
-    assert notified(demo_agency, demo_manager) == [changes]
+    assert notification_titles(demo_agency, demo_operator) == [changes]
+    assert notification_titles(demo_agency, demo_manager) == [changes]
     # A decision only while waiting for the brand.
     response = owner.post(url("item_decision", homepage), {"decision": "approved"})
     assert response.status_code == 400
@@ -136,7 +133,7 @@ def test_the_brand_owner_approves_after_changes(
     assert homepage.status == SetupItemStatus.DONE
     assert homepage.brand_decision == BrandDecision.APPROVED
     assert homepage.completed_at is not None
-    assert notified(demo_agency, demo_operator)[-1] == "Approved by the brand: 首页改版"
+    assert notification_titles(demo_agency, demo_operator)[-1] == "Approved by the brand: 首页改版"
 
 
 def test_reopening_an_approved_item_needs_a_new_approval(homepage, demo_operator, brand_a_owner):

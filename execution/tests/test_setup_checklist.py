@@ -33,6 +33,30 @@ def defaults(agency) -> dict[str, SetupTemplate]:
         return {template.situation: template for template in SetupTemplate.objects.all()}
 
 
+def create_data(templates, situation="existing", **changes) -> dict:
+    """The checklist form's data: the situation's template, one main product, starting on
+    START."""
+    return {
+        "template": templates[situation].pk,
+        "main_products": "6543210987 保湿精华水",
+        "start_date": START.isoformat(),
+        **changes,
+    }
+
+
+def create_with_service(engagement, actor, template, **changes) -> list[SetupItem]:
+    """`setup_checklist_create` with one main product, starting on START."""
+    arguments = {
+        "main_products": [services.MainProduct("6543210987", "保湿精华水")],
+        "start_date": START,
+        **changes,
+    }
+    with agency_scope(engagement.agency_id):
+        return services.setup_checklist_create(
+            actor=actor, engagement=engagement, template=template, **arguments
+        )
+
+
 def items_of(engagement) -> list[SetupItem]:
     with agency_scope(engagement.agency_id):
         return list(SetupItem.objects.filter(engagement=engagement).order_by("position"))
@@ -83,6 +107,22 @@ def test_a_new_store_checklist_expands_main_products_and_counts_due_days(
     assert internal == ["Sub-accounts and customer-service routing (子账号与客服分流)"]
     page = client.get(url("checklist", setup_engagement)).content.decode()
     assert "Detail page (详情页) · 保湿精华水" in page and "Internal" in page
+
+
+def test_visual_items_need_the_brand_only_where_the_approved_proposal_says_so(
+    setup_engagement, store_a, demo_manager
+):
+    templates = defaults(store_a.agency)
+    with agency_scope(store_a.agency_id):
+        setup_engagement.brand_approves_visuals = False  # as an approved proposal set it
+        setup_engagement.save()
+    items = create_with_service(setup_engagement, demo_manager, templates["existing"])
+    visual = [item for item in items if item.section == "visual"]
+    # The template asks for the brand's approval of these (the test above shows it is kept
+    # when the proposal agreed to it); this proposal did not.
+    with agency_scope(store_a.agency_id):
+        assert templates["existing"].items.filter(section="visual", needs_brand_approval=True)
+    assert visual and not any(item.needs_brand_approval for item in visual)
 
 
 def test_an_existing_store_gets_its_template_and_best_sellers_suggested(
@@ -136,13 +176,8 @@ def test_an_existing_store_gets_its_template_and_best_sellers_suggested(
 def test_a_second_checklist_is_refused_unless_adding_to_it(
     client_for, setup_engagement, demo_manager
 ):
-    templates = defaults(setup_engagement.agency)
+    data = create_data(defaults(setup_engagement.agency))
     client = client_for(demo_manager)
-    data = {
-        "template": templates["existing"].pk,
-        "main_products": "6543210987 保湿精华水",
-        "start_date": START.isoformat(),
-    }
     assert client.post(url("checklist_create", setup_engagement), data).status_code == 302
     first = len(items_of(setup_engagement))
     response = client.post(url("checklist_create", setup_engagement), data)
@@ -166,12 +201,12 @@ def test_bad_main_product_lines_are_named_and_nothing_is_written(
     templates = defaults(setup_engagement.agency)
     response = client_for(demo_manager).post(
         url("checklist_create", setup_engagement),
-        {
-            "template": templates["new"].pk,
-            "main_products": "6543210987 保湿精华水\n保湿精华水 6543210988\n6543210989\n"
+        create_data(
+            templates,
+            "new",
+            main_products="6543210987 保湿精华水\n保湿精华水 6543210988\n6543210989\n"
             "6543210987 重复的精华水",
-            "start_date": START.isoformat(),
-        },
+        ),
     )
     assert response.status_code == 400
     errors = response.context["create_form"].errors["main_products"]
@@ -186,14 +221,8 @@ def test_bad_main_product_lines_are_named_and_nothing_is_written(
 
 def test_a_template_with_per_product_lines_needs_main_products(setup_engagement, demo_manager):
     templates = defaults(setup_engagement.agency)
-    with agency_scope(setup_engagement.agency_id), pytest.raises(ValidationError) as refused:
-        services.setup_checklist_create(
-            actor=demo_manager,
-            engagement=setup_engagement,
-            template=templates["new"],
-            main_products=[],
-            start_date=START,
-        )
+    with pytest.raises(ValidationError) as refused:
+        create_with_service(setup_engagement, demo_manager, templates["new"], main_products=[])
     assert refused.value.message_dict["main_products"] == [
         "The template “New store opening (新店入驻开店)” has one item per main product: enter "
         "at least one main product."
@@ -206,27 +235,16 @@ def test_an_owner_from_another_agency_is_refused(
 ):
     templates = defaults(setup_engagement.agency)
     response = client_for(demo_manager).post(
-        url("checklist_create", setup_engagement),
-        {
-            "template": templates["existing"].pk,
-            "main_products": "6543210987 保湿精华水",
-            "start_date": START.isoformat(),
-            "owner": rival_manager.pk,
-        },
+        url("checklist_create", setup_engagement), create_data(templates, owner=rival_manager.pk)
     )
     assert response.status_code == 400
     assert response.context["create_form"].errors["owner"] == [
         f"Owner {rival_manager.pk} is not an active staff member of this agency."
     ]
     # The service refuses it too, whoever calls it.
-    with agency_scope(setup_engagement.agency_id), pytest.raises(ValidationError) as refused:
-        services.setup_checklist_create(
-            actor=demo_manager,
-            engagement=setup_engagement,
-            template=templates["existing"],
-            main_products=[services.MainProduct("6543210987", "保湿精华水")],
-            start_date=START,
-            owner=rival_manager,
+    with pytest.raises(ValidationError) as refused:
+        create_with_service(
+            setup_engagement, demo_manager, templates["existing"], owner=rival_manager
         )
     assert refused.value.message_dict["owner"] == [
         f"Owner #{rival_manager.pk} is not an active staff member of this agency."
@@ -236,14 +254,9 @@ def test_an_owner_from_another_agency_is_refused(
 
 def test_a_brand_user_cannot_be_an_owner(setup_engagement, demo_manager, brand_a_owner):
     templates = defaults(setup_engagement.agency)
-    with agency_scope(setup_engagement.agency_id), pytest.raises(ValidationError) as refused:
-        services.setup_checklist_create(
-            actor=demo_manager,
-            engagement=setup_engagement,
-            template=templates["existing"],
-            main_products=[services.MainProduct("6543210987", "保湿精华水")],
-            start_date=START,
-            owner=brand_a_owner,
+    with pytest.raises(ValidationError) as refused:
+        create_with_service(
+            setup_engagement, demo_manager, templates["existing"], owner=brand_a_owner
         )
     assert refused.value.message_dict["owner"] == [
         "Owner owner@brand-a.test is not an active staff member of this agency."
@@ -253,12 +266,7 @@ def test_a_brand_user_cannot_be_an_owner(setup_engagement, demo_manager, brand_a
 def test_no_checklist_before_execution_or_outside_the_scope(
     client_for, engagement_a, make_engagement, store_a, demo_manager
 ):
-    templates = defaults(engagement_a.agency)
-    data = {
-        "template": templates["existing"].pk,
-        "main_products": "6543210987 保湿精华水",
-        "start_date": START.isoformat(),
-    }
+    data = create_data(defaults(engagement_a.agency))
     client = client_for(demo_manager)
     # Still in diagnosis: the page reads, and says why nothing can be created.
     page = client.get(url("checklist", engagement_a))

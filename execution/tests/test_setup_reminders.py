@@ -8,7 +8,6 @@ import datetime
 import pytest
 from django.template.loader import render_to_string
 
-from agency.models import Notification
 from agency.tenancy import agency_scope
 from engagements.lifecycle import Stage
 from engagements.models import EngagementStatus
@@ -16,17 +15,9 @@ from execution.models.setup import SetupEvidence, SetupItem, SetupItemStatus
 from execution.setup import selectors, services
 from execution.setup.demo import DEMO_ENGAGEMENT, setup_seed_demo
 from execution.setup.tasks import send_all_setup_expiry_reminders
+from execution.tests.fixtures_setup import notification_titles
 
 TODAY = datetime.date(2026, 6, 1)
-
-
-def notices(agency, membership) -> list[str]:
-    with agency_scope(agency):
-        return list(
-            Notification.objects.filter(user=membership.user)
-            .order_by("pk")
-            .values_list("title", flat=True)
-        )
 
 
 def remind(agency, today=TODAY) -> int:
@@ -54,13 +45,13 @@ def test_a_document_is_reminded_once_per_expiry_date(
     assert remind(demo_agency, today=TODAY - datetime.timedelta(days=2)) == 0  # 21 days ahead
     assert remind(demo_agency) == 1
     subject = "Document expires on 2026-06-20: 品牌授权书"
-    assert notices(demo_agency, demo_operator) == [subject]
-    assert notices(demo_agency, demo_manager) == [subject]  # the account manager
-    assert notices(demo_agency, demo_admin) == []
+    assert notification_titles(demo_agency, demo_operator) == [subject]
+    assert notification_titles(demo_agency, demo_manager) == [subject]  # the account manager
+    assert notification_titles(demo_agency, demo_admin) == []
     # Repeated runs, the same day or later, notify nobody again.
     assert remind(demo_agency) == 0
     assert remind(demo_agency, today=TODAY + datetime.timedelta(days=25)) == 0
-    assert len(notices(demo_agency, demo_operator)) == 1
+    assert len(notification_titles(demo_agency, demo_operator)) == 1
     # Renewed: a new expiry date is reminded again when its window opens.
     with agency_scope(demo_agency):
         services.setup_item_update(
@@ -78,7 +69,9 @@ def test_a_document_is_reminded_once_per_expiry_date(
         )
     assert remind(demo_agency) == 0
     assert remind(demo_agency, today=datetime.date(2027, 6, 1)) == 1
-    assert notices(demo_agency, demo_operator)[-1] == ("Document expires on 2027-06-20: 品牌授权书")
+    assert notification_titles(demo_agency, demo_operator)[-1] == (
+        "Document expires on 2027-06-20: 品牌授权书"
+    )
 
 
 def test_expired_documents_are_reminded_and_closed_or_ended_ones_are_not(
@@ -100,7 +93,9 @@ def test_expired_documents_are_reminded_and_closed_or_ended_ones_are_not(
     ended = make_engagement(store_a, demo_manager, stage=Stage.SETUP, status=EngagementStatus.ENDED)
     make_setup_item(ended, title="已结束的授权书", document_kind="trademark", expiry_date=TODAY)
     assert remind(demo_agency) == 1
-    assert notices(demo_agency, demo_manager) == ["Document expired on 2026-05-29: 营业执照"]
+    assert notification_titles(demo_agency, demo_manager) == [
+        "Document expired on 2026-05-29: 营业执照"
+    ]
 
 
 def test_the_daily_job_reminds_each_agency_in_its_own_scope(
@@ -119,13 +114,13 @@ def test_the_daily_job_reminds_each_agency_in_its_own_scope(
         expiry_date=selectors.setup_today(rival_agency) + datetime.timedelta(days=5),
     )
     assert send_all_setup_expiry_reminders() >= 2
-    assert len(notices(demo_agency, demo_operator)) == 1
-    assert len(notices(rival_agency, rival_manager)) == 1
+    assert len(notification_titles(demo_agency, demo_operator)) == 1
+    assert len(notification_titles(rival_agency, rival_manager)) == 1
     with agency_scope(rival_agency):
         rival_item.refresh_from_db()
         assert rival_item.reminded_for_expiry == rival_item.expiry_date
     send_all_setup_expiry_reminders()
-    assert len(notices(demo_agency, demo_operator)) == 1
+    assert len(notification_titles(demo_agency, demo_operator)) == 1
 
 
 def test_progress_counts_what_the_member_may_see(

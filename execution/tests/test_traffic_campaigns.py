@@ -44,6 +44,20 @@ def campaign_post(**overrides):
     return {key: value for key, value in data.items() if value is not None}
 
 
+def create_through_the_service(engagement, actor, **overrides):
+    """`services.campaign_create` with good values but for `overrides`."""
+    fields = {
+        "name": "双11 直通车 核心词",
+        "channel": Channel.ZHITONGCHE,
+        "start_date": datetime.date(2026, 10, 20),
+        "end_date": datetime.date(2026, 11, 11),
+    }
+    with agency_scope(engagement.agency_id):
+        return services.campaign_create(
+            actor=actor, engagement=engagement, **{**fields, **overrides}
+        )
+
+
 def campaigns_of(engagement):
     with agency_scope(engagement.agency_id):
         return list(Campaign.objects.filter(engagement=engagement))
@@ -110,10 +124,10 @@ def test_bad_campaign_input_is_named_and_nothing_is_written(
 
 
 def test_the_service_names_the_bad_values(running, demo_manager):
-    with agency_scope(running.agency_id), pytest.raises(ValidationError) as refused:
-        services.campaign_create(
-            actor=demo_manager,
-            engagement=running,
+    with pytest.raises(ValidationError) as refused:
+        create_through_the_service(
+            running,
+            demo_manager,
             name="",
             channel=Channel.LIVESTREAM,
             start_date=datetime.date(2026, 6, 18),
@@ -138,15 +152,9 @@ def test_an_event_of_another_agency_cannot_be_chosen(
     assert response.context["form"].errors["event"]
     assert campaigns_of(running) == []
     # ... nor given to the service by any other caller.
-    with agency_scope(running.agency_id), pytest.raises(ValidationError) as refused:
-        services.campaign_create(
-            actor=demo_manager,
-            engagement=running,
-            name="x",
-            channel=Channel.PLATFORM_EVENT,
-            start_date=datetime.date(2026, 11, 1),
-            end_date=datetime.date(2026, 11, 11),
-            event=rival_event,
+    with pytest.raises(ValidationError) as refused:
+        create_through_the_service(
+            running, demo_manager, channel=Channel.PLATFORM_EVENT, event=rival_event
         )
     assert "event" in refused.value.message_dict
     assert campaigns_of(running) == []

@@ -69,24 +69,17 @@ def usual_events(year: int) -> tuple[list[UsualEvent], list[str]]:
             )
         )
     approximate = _("Approximate dates: adjust them when the platform announces the event.")
+    with_presale = _(
+        "Approximate, pre-sale included: adjust when the platform announces the event."
+    )
     events += [
         UsualEvent(f"38节 {year}", EventKind.WOMENS_DAY, d(year, 3, 1), d(year, 3, 8), approximate),
-        UsualEvent(
-            f"618 {year}",
-            EventKind.MID_YEAR,
-            d(year, 5, 20),
-            d(year, 6, 18),
-            _("Approximate, pre-sale included: adjust when the platform announces the event."),
-        ),
+        UsualEvent(f"618 {year}", EventKind.MID_YEAR, d(year, 5, 20), d(year, 6, 18), with_presale),
         UsualEvent(
             f"99划算节 {year}", EventKind.NINE_NINE, d(year, 9, 1), d(year, 9, 9), approximate
         ),
         UsualEvent(
-            f"双11 {year}",
-            EventKind.DOUBLE_11,
-            d(year, 10, 20),
-            d(year, 11, 11),
-            _("Approximate, pre-sale included: adjust when the platform announces the event."),
+            f"双11 {year}", EventKind.DOUBLE_11, d(year, 10, 20), d(year, 11, 11), with_presale
         ),
         UsualEvent(
             f"双12 {year}", EventKind.DOUBLE_12, d(year, 12, 12), d(year, 12, 12), approximate

@@ -105,31 +105,11 @@ def _banner(colour: str) -> bytes:
 
 
 def _campaigns(engagement: Engagement, today: datetime.date) -> None:
-    actor = engagement.account_manager
+    """The demo's campaigns, oldest plan first. A row with an `ad_plan` (ad tool, the plan's
+    name in the simulator's reports, budget headroom) is linked to that plan and budgeted from
+    its spend; a row with a `creative` (title, file name, colour) gets a banner."""
     day = datetime.timedelta(days=1)
-    create = services.campaign_create
-
-    start, end = today - 45 * day, today + 15 * day
-    zhitongche = create(
-        actor=actor,
-        engagement=engagement,
-        name="直通车 核心词-精准 常年投放",
-        channel=Channel.ZHITONGCHE,
-        goal="核心词排名稳定在首页，ROI ≥ 3",
-        start_date=start,
-        end_date=end,
-        budget=_budget(_daily_spend(engagement, "zhitongche", "核心词-精准", today), 61, "1.05"),
-        status=_status(start, end, today),
-        ad_campaign_name="核心词-精准",
-        targeting_notes="核心词出价 1.8–2.6 元；晚 8–11 点溢价 130%；否定词：小样、试用装。",
-    )
-    services.creative_add(
-        actor=actor,
-        campaign=zhitongche,
-        title="主图 800×800（红）",
-        upload=SimpleUploadedFile("主图-红.png", _banner("#c81623")),
-    )
-
+    last_month_end = today.replace(day=1) - day
     double_11 = (
         PlatformEvent.objects.filter(
             agency=engagement.agency, kind=EventKind.DOUBLE_11, start_date__year=today.year
@@ -137,70 +117,93 @@ def _campaigns(engagement: Engagement, today: datetime.date) -> None:
         .order_by("start_date")
         .first()
     )
+    rows = [
+        {
+            "name": "直通车 核心词-精准 常年投放",
+            "channel": Channel.ZHITONGCHE,
+            "goal": "核心词排名稳定在首页，ROI ≥ 3",
+            "start_date": today - 45 * day,
+            "end_date": today + 15 * day,
+            "ad_plan": ("zhitongche", "核心词-精准", "1.05"),
+            "targeting_notes": "核心词出价 1.8–2.6 元；晚 8–11 点溢价 130%；否定词：小样、试用装。",
+            "creative": ("主图 800×800（红）", "主图-红.png", "#c81623"),
+        },
+    ]
     if double_11 is not None:
-        create(
-            actor=actor,
-            engagement=engagement,
-            name=f"双11 {today.year} 大促",
-            channel=Channel.PLATFORM_EVENT,
-            event=double_11,
-            goal="预售定金 + 尾款，大促期 GMV 达成 150%",
-            start_date=double_11.start_date,
-            end_date=double_11.end_date,
-            budget=Decimal("80000.00"),
-            status=_status(double_11.start_date, double_11.end_date, today),
-            targeting_notes="会场坑位已报名；满 300 减 50 叠加店铺券。",
+        rows.append(
+            {
+                "name": f"双11 {today.year} 大促",
+                "channel": Channel.PLATFORM_EVENT,
+                "event": double_11,
+                "goal": "预售定金 + 尾款，大促期 GMV 达成 150%",
+                "start_date": double_11.start_date,
+                "end_date": double_11.end_date,
+                "budget": Decimal("80000.00"),
+                "targeting_notes": "会场坑位已报名；满 300 减 50 叠加店铺券。",
+            }
         )
+    rows += [
+        {
+            "name": "品牌日 直播专场",
+            "channel": Channel.LIVESTREAM,
+            "goal": "直播间成交 20 万，新客占比 ≥ 40%",
+            "start_date": today + 10 * day,
+            "end_date": today + 12 * day,
+            "budget": Decimal("15000.00"),
+        },
+        {
+            "name": "引力魔方 竞品人群测试",
+            "channel": Channel.YINLIMOFANG,
+            "goal": "测试竞品人群的点击率与 ROI",
+            "start_date": today - 20 * day,
+            "end_date": today + 10 * day,
+            "ad_plan": ("yinlimofang", "猜你喜欢-拉新", "0.9"),
+            "targeting_notes": (
+                "竞品店铺人群 + 加购未购 7 天；出价上限 1.6 元。内部测试，暂不向品牌方展示。"
+            ),
+            "brand_visible": False,
+        },
+        {
+            "name": f"万相台 爆款加速 {last_month_end:%Y-%m}",
+            "channel": Channel.WANXIANGTAI,
+            "goal": "主推款加速，ROI ≥ 3",
+            "start_date": last_month_end.replace(day=1),
+            "end_date": last_month_end,
+            "ad_plan": ("wanxiangtai", "货品运营-爆款加速", "1.0"),
+        },
+    ]
+    for row in rows:
+        _campaign_create(engagement, today, **row)
 
-    start, end = today + 10 * day, today + 12 * day
-    create(
-        actor=actor,
-        engagement=engagement,
-        name="品牌日 直播专场",
-        channel=Channel.LIVESTREAM,
-        goal="直播间成交 20 万，新客占比 ≥ 40%",
-        start_date=start,
-        end_date=end,
-        budget=Decimal("15000.00"),
-        status=CampaignStatus.PLANNED,
-    )
 
-    start, end = today - 20 * day, today + 10 * day
-    create(
-        actor=actor,
-        engagement=engagement,
-        name="引力魔方 竞品人群测试",
-        channel=Channel.YINLIMOFANG,
-        goal="测试竞品人群的点击率与 ROI",
-        start_date=start,
-        end_date=end,
-        budget=_budget(_daily_spend(engagement, "yinlimofang", "猜你喜欢-拉新", today), 31, "0.9"),
-        status=_status(start, end, today),
-        ad_campaign_name="猜你喜欢-拉新",
-        targeting_notes=(
-            "竞品店铺人群 + 加购未购 7 天；出价上限 1.6 元。内部测试，暂不向品牌方展示。"
-        ),
-        brand_visible=False,
+def _campaign_create(
+    engagement: Engagement,
+    today: datetime.date,
+    *,
+    ad_plan: tuple[str, str, str] | None = None,
+    creative: tuple[str, str, str] | None = None,
+    **fields,
+) -> None:
+    """One row of the demo's campaigns, created the way a member would; its status follows its
+    dates."""
+    start, end = fields["start_date"], fields["end_date"]
+    if ad_plan is not None:
+        tool, plan, headroom = ad_plan
+        days = (end - start).days + 1
+        fields["budget"] = _budget(_daily_spend(engagement, tool, plan, today), days, headroom)
+        fields["ad_campaign_name"] = plan
+    actor = engagement.account_manager
+    campaign = services.campaign_create(
+        actor=actor, engagement=engagement, status=_status(start, end, today), **fields
     )
-
-    last_month_end = today.replace(day=1) - day
-    start, end = last_month_end.replace(day=1), last_month_end
-    create(
-        actor=actor,
-        engagement=engagement,
-        name=f"万相台 爆款加速 {start:%Y-%m}",
-        channel=Channel.WANXIANGTAI,
-        goal="主推款加速，ROI ≥ 3",
-        start_date=start,
-        end_date=end,
-        budget=_budget(
-            _daily_spend(engagement, "wanxiangtai", "货品运营-爆款加速", today),
-            (end - start).days + 1,
-            "1.0",
-        ),
-        status=CampaignStatus.FINISHED,
-        ad_campaign_name="货品运营-爆款加速",
-    )
+    if creative is not None:
+        title, filename, colour = creative
+        services.creative_add(
+            actor=actor,
+            campaign=campaign,
+            title=title,
+            upload=SimpleUploadedFile(filename, _banner(colour)),
+        )
 
 
 def _top_products(engagement: Engagement, today: datetime.date) -> list[tuple[str, str]]:

@@ -59,6 +59,31 @@ def _delete_file_on_commit(field_file) -> None:
         transaction.on_commit(lambda: storage.delete(name))
 
 
+def _save_values(instance, values: dict):
+    """Write checked values onto a row and save it."""
+    for field, value in values.items():
+        setattr(instance, field, value)
+    instance.save()
+    return instance
+
+
+def _date_range_errors(
+    start_date: datetime.date | None, end_date: datetime.date | None
+) -> dict[str, str]:
+    """What is wrong with a start and end date (both required, the end not before the start)."""
+    errors: dict[str, str] = {}
+    if start_date is None:
+        errors["start_date"] = _("Enter the start date.")
+    if end_date is None:
+        errors["end_date"] = _("Enter the end date.")
+    if start_date and end_date and end_date < start_date:
+        errors["end_date"] = _("The end date %(end)s is before the start date %(start)s.") % {
+            "end": end_date.isoformat(),
+            "start": start_date.isoformat(),
+        }
+    return errors
+
+
 # --- campaigns -------------------------------------------------------------------------------
 
 
@@ -72,7 +97,10 @@ def _campaign_clean(
     budget: Decimal | None,
     status: str,
     event: PlatformEvent | None,
+    goal: str,
+    targeting_notes: str,
     ad_campaign_name: str,
+    brand_visible: bool,
 ) -> dict:
     """The checked values of a campaign, or a ValidationError naming every bad field."""
     errors: dict[str, str] = {}
@@ -88,15 +116,7 @@ def _campaign_clean(
         errors["channel"] = _("“%(value)s” is not a channel.") % {"value": channel}
     if status not in CampaignStatus.values:
         errors["status"] = _("“%(value)s” is not a campaign status.") % {"value": status}
-    if start_date is None:
-        errors["start_date"] = _("Enter the start date.")
-    if end_date is None:
-        errors["end_date"] = _("Enter the end date.")
-    if start_date and end_date and end_date < start_date:
-        errors["end_date"] = _("The end date %(end)s is before the start date %(start)s.") % {
-            "end": end_date.isoformat(),
-            "start": start_date.isoformat(),
-        }
+    errors.update(_date_range_errors(start_date, end_date))
     if budget is not None and budget < 0:
         errors["budget"] = _("The budget %(budget)s is negative; enter 0 or more.") % {
             "budget": budget
@@ -117,7 +137,10 @@ def _campaign_clean(
         "budget": budget,
         "status": status,
         "event": event,
+        "goal": (goal or "").strip()[:300],
+        "targeting_notes": (targeting_notes or "").strip(),
         "ad_campaign_name": ad_campaign_name,
+        "brand_visible": brand_visible,
     }
 
 
@@ -150,16 +173,12 @@ def campaign_create(
         budget=budget,
         status=status,
         event=event,
+        goal=goal,
+        targeting_notes=targeting_notes,
         ad_campaign_name=ad_campaign_name,
-    )
-    return Campaign.objects.create(
-        engagement=engagement,
-        goal=(goal or "").strip()[:300],
-        targeting_notes=(targeting_notes or "").strip(),
         brand_visible=brand_visible,
-        created_by=actor.user,
-        **values,
     )
+    return Campaign.objects.create(engagement=engagement, created_by=actor.user, **values)
 
 
 @transaction.atomic
@@ -189,15 +208,12 @@ def campaign_update(
         budget=budget,
         status=status,
         event=event,
+        goal=goal,
+        targeting_notes=targeting_notes,
         ad_campaign_name=ad_campaign_name,
+        brand_visible=brand_visible,
     )
-    for field, value in values.items():
-        setattr(campaign, field, value)
-    campaign.goal = (goal or "").strip()[:300]
-    campaign.targeting_notes = (targeting_notes or "").strip()
-    campaign.brand_visible = brand_visible
-    campaign.save()
-    return campaign
+    return _save_values(campaign, values)
 
 
 @transaction.atomic
@@ -269,15 +285,7 @@ def _event_clean(
         }
     if kind not in EventKind.values:
         errors["kind"] = _("“%(value)s” is not a kind of event.") % {"value": kind}
-    if start_date is None:
-        errors["start_date"] = _("Enter the start date.")
-    if end_date is None:
-        errors["end_date"] = _("Enter the end date.")
-    if start_date and end_date and end_date < start_date:
-        errors["end_date"] = _("The end date %(end)s is before the start date %(start)s.") % {
-            "end": end_date.isoformat(),
-            "start": start_date.isoformat(),
-        }
+    errors.update(_date_range_errors(start_date, end_date))
     notes = (notes or "").strip()
     if len(notes) > 300:
         errors["notes"] = _("The notes are %(length)s characters long; the limit is %(limit)s.") % {
@@ -328,10 +336,7 @@ def platform_event_update(
     values = _event_clean(
         name=name, kind=kind, start_date=start_date, end_date=end_date, notes=notes
     )
-    for field, value in values.items():
-        setattr(event, field, value)
-    event.save()
-    return event
+    return _save_values(event, values)
 
 
 @transaction.atomic
@@ -498,10 +503,7 @@ def keyword_update(
         target_rank=target_rank,
         exclude_pk=keyword.pk,
     )
-    for field, value in values.items():
-        setattr(keyword, field, value)
-    keyword.save()
-    return keyword
+    return _save_values(keyword, values)
 
 
 @transaction.atomic

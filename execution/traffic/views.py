@@ -12,10 +12,13 @@ are for admins and account managers (other staff get 403).
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseNotAllowed
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -54,8 +57,46 @@ def _engagement(request, engagement_id: int):
     return engagement_get_for(membership=request.membership, engagement_id=engagement_id)
 
 
+def _campaign(request, engagement_id: int, campaign_id: int):
+    """The engagement and one of its campaigns as the member may see them (404 alike)."""
+    engagement = _engagement(request, engagement_id)
+    campaign = selectors.campaign_get_for(
+        engagement=engagement, membership=request.membership, campaign_id=campaign_id
+    )
+    return engagement, campaign
+
+
+def _creative(request, engagement_id: int, creative_id: int):
+    """The engagement and a creative of one of its campaigns as the member may see them."""
+    engagement = _engagement(request, engagement_id)
+    creative = selectors.creative_get_for(
+        engagement=engagement, membership=request.membership, creative_id=creative_id
+    )
+    return engagement, creative
+
+
+def _keyword(request, engagement_id: int, keyword_id: int):
+    """The engagement and one of its search keywords (404 alike)."""
+    engagement = _engagement(request, engagement_id)
+    return engagement, selectors.keyword_get_for(engagement=engagement, keyword_id=keyword_id)
+
+
 def _url(name: str, request, **kwargs) -> str:
     return reverse(f"traffic:{name}", kwargs={"agency_slug": request.agency.slug, **kwargs})
+
+
+def _campaign_url(request, engagement_id: int, campaign_id: int) -> str:
+    return _url(
+        "campaign_detail", request, engagement_id=engagement_id, traffic_campaign_id=campaign_id
+    )
+
+
+def _calendar_url(request, event=None) -> str:
+    """The agency's calendar, at the month the event starts in when there is one."""
+    url = _url("calendar", request)
+    if event is not None:
+        url += f"?month={event.start_date:%Y-%m}"
+    return url
 
 
 def _read_only(request):
@@ -69,6 +110,48 @@ def _post_only(request):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     return None
+
+
+def _initial(form_class, instance) -> dict:
+    """The values an edit form starts from: the object's own."""
+    return {field: getattr(instance, field) for field in form_class.base_fields}
+
+
+def _form_submit(
+    request,
+    form,
+    *,
+    save: Callable[[], Any],
+    success: Callable[[Any], str],
+    next_url: Callable[[Any], str],
+    page: Callable[..., HttpResponse],
+) -> HttpResponse:
+    """The shape every write page with a form shares. On a POST whose form is valid, `save()`
+    calls the service; when it succeeds, `success(result)` is flashed and the member goes on to
+    `next_url(result)`. When the form or the service refuses (the service's ValidationError is
+    put on the form, field by field), `page(form, status=...)` shows the form again: 400 after a
+    POST, 200 for the blank form of a GET."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = save()
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, success(result))
+            return redirect(next_url(result))
+    return page(form, status=400 if request.method == "POST" else 200)
+
+
+def _delete_submit(request, delete: Callable[[], None], *, success: str) -> bool:
+    """Run a delete service: True when it is done (`success` is flashed); a refusal (its
+    ValidationError) is flashed instead and gives False."""
+    try:
+        delete()
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return False
+    messages.success(request, success)
+    return True
 
 
 def _base_context(request, engagement, tab: str) -> dict:
@@ -101,13 +184,17 @@ def campaign_list(request, engagement_id: int):
     return render(request, "execution/traffic/campaign_list.html", context)
 
 
-def _campaign_values(form) -> dict:
-    return dict(form.cleaned_data)
-
-
 def _campaign_form_page(request, engagement, form, campaign=None, status=200):
     context = _base_context(request, engagement, "campaigns")
-    context.update(form=form, campaign=campaign)
+    context.update(
+        form=form,
+        campaign=campaign,
+        cancel_url=(
+            _campaign_url(request, engagement.pk, campaign.pk)
+            if campaign
+            else _url("campaigns", request, engagement_id=engagement.pk)
+        ),
+    )
     return render(request, "execution/traffic/campaign_form.html", context, status=status)
 
 
@@ -115,33 +202,20 @@ def _campaign_form_page(request, engagement, form, campaign=None, status=200):
 def campaign_create(request, engagement_id: int):
     engagement = _engagement(request, engagement_id)
     form = CampaignForm(request.POST or None, agency=request.agency)
-    if request.method == "POST" and form.is_valid():
-        try:
-            campaign = services.campaign_create(
-                actor=request.membership, engagement=engagement, **_campaign_values(form)
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Campaign “%(name)s” added.") % {"name": campaign.name})
-            return redirect(
-                _url(
-                    "campaign_detail",
-                    request,
-                    engagement_id=engagement.pk,
-                    traffic_campaign_id=campaign.pk,
-                )
-            )
-    return _campaign_form_page(
-        request, engagement, form, status=400 if request.method == "POST" else 200
+    return _form_submit(
+        request,
+        form,
+        save=lambda: services.campaign_create(
+            actor=request.membership, engagement=engagement, **form.cleaned_data
+        ),
+        success=lambda campaign: _("Campaign “%(name)s” added.") % {"name": campaign.name},
+        next_url=lambda campaign: _campaign_url(request, engagement.pk, campaign.pk),
+        page=partial(_campaign_form_page, request, engagement),
     )
 
 
 def campaign_detail(request, engagement_id: int, traffic_campaign_id: int):
-    engagement = _engagement(request, engagement_id)
-    campaign = selectors.campaign_get_for(
-        engagement=engagement, membership=request.membership, campaign_id=traffic_campaign_id
-    )
+    engagement, campaign = _campaign(request, engagement_id, traffic_campaign_id)
     if refused := _read_only(request):
         return refused
     return _campaign_detail_page(request, engagement, campaign)
@@ -166,55 +240,34 @@ def _campaign_detail_page(request, engagement, campaign, creative_form=None, sta
 
 @permission_required(can_edit_workspace)
 def campaign_edit(request, engagement_id: int, traffic_campaign_id: int):
-    engagement = _engagement(request, engagement_id)
-    campaign = selectors.campaign_get_for(
-        engagement=engagement, membership=request.membership, campaign_id=traffic_campaign_id
+    engagement, campaign = _campaign(request, engagement_id, traffic_campaign_id)
+    form = CampaignForm(
+        request.POST or None, initial=_initial(CampaignForm, campaign), agency=request.agency
     )
-    initial = {field: getattr(campaign, field) for field in CampaignForm.base_fields}
-    form = CampaignForm(request.POST or None, initial=initial, agency=request.agency)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.campaign_update(
-                actor=request.membership, campaign=campaign, **_campaign_values(form)
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Campaign saved."))
-            return redirect(
-                _url(
-                    "campaign_detail",
-                    request,
-                    engagement_id=engagement.pk,
-                    traffic_campaign_id=campaign.pk,
-                )
-            )
-    return _campaign_form_page(
-        request, engagement, form, campaign, status=400 if request.method == "POST" else 200
+    return _form_submit(
+        request,
+        form,
+        save=lambda: services.campaign_update(
+            actor=request.membership, campaign=campaign, **form.cleaned_data
+        ),
+        success=lambda saved: _("Campaign saved."),
+        next_url=lambda saved: _campaign_url(request, engagement.pk, campaign.pk),
+        page=partial(_campaign_form_page, request, engagement, campaign=campaign),
     )
 
 
 @permission_required(can_edit_workspace)
 def campaign_delete(request, engagement_id: int, traffic_campaign_id: int):
-    engagement = _engagement(request, engagement_id)
-    campaign = selectors.campaign_get_for(
-        engagement=engagement, membership=request.membership, campaign_id=traffic_campaign_id
-    )
+    engagement, campaign = _campaign(request, engagement_id, traffic_campaign_id)
     if refused := _post_only(request):
         return refused
-    try:
-        services.campaign_delete(actor=request.membership, campaign=campaign)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect(
-            _url(
-                "campaign_detail",
-                request,
-                engagement_id=engagement.pk,
-                traffic_campaign_id=campaign.pk,
-            )
-        )
-    messages.success(request, _("Campaign “%(name)s” deleted.") % {"name": campaign.name})
+    deleted = _delete_submit(
+        request,
+        lambda: services.campaign_delete(actor=request.membership, campaign=campaign),
+        success=_("Campaign “%(name)s” deleted.") % {"name": campaign.name},
+    )
+    if not deleted:
+        return redirect(_campaign_url(request, engagement.pk, campaign.pk))
     return redirect(_url("campaigns", request, engagement_id=engagement.pk))
 
 
@@ -223,42 +276,29 @@ def campaign_delete(request, engagement_id: int, traffic_campaign_id: int):
 
 @permission_required(can_edit_workspace)
 def creative_upload(request, engagement_id: int, traffic_campaign_id: int):
-    engagement = _engagement(request, engagement_id)
-    campaign = selectors.campaign_get_for(
-        engagement=engagement, membership=request.membership, campaign_id=traffic_campaign_id
-    )
+    engagement, campaign = _campaign(request, engagement_id, traffic_campaign_id)
     if refused := _post_only(request):
         return refused
     form = CreativeForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            creative = services.creative_add(
-                actor=request.membership,
-                campaign=campaign,
-                upload=form.cleaned_data["file"],
-                title=form.cleaned_data["title"],
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Creative “%(file)s” added.") % {"file": creative.filename})
-            return redirect(
-                _url(
-                    "campaign_detail",
-                    request,
-                    engagement_id=engagement.pk,
-                    traffic_campaign_id=campaign.pk,
-                )
-                + "#creatives"
-            )
-    return _campaign_detail_page(request, engagement, campaign, creative_form=form, status=400)
+    return _form_submit(
+        request,
+        form,
+        save=lambda: services.creative_add(
+            actor=request.membership,
+            campaign=campaign,
+            upload=form.cleaned_data["file"],
+            title=form.cleaned_data["title"],
+        ),
+        success=lambda creative: _("Creative “%(file)s” added.") % {"file": creative.filename},
+        next_url=lambda creative: _campaign_url(request, engagement.pk, campaign.pk) + "#creatives",
+        page=lambda form, status: _campaign_detail_page(
+            request, engagement, campaign, creative_form=form, status=status
+        ),
+    )
 
 
 def creative_download(request, engagement_id: int, traffic_creative_id: int):
-    engagement = _engagement(request, engagement_id)
-    creative = selectors.creative_get_for(
-        engagement=engagement, membership=request.membership, creative_id=traffic_creative_id
-    )
+    __, creative = _creative(request, engagement_id, traffic_creative_id)
     if refused := _read_only(request):
         return refused
     return file_download_response(creative)
@@ -266,27 +306,15 @@ def creative_download(request, engagement_id: int, traffic_creative_id: int):
 
 @permission_required(can_edit_workspace)
 def creative_delete(request, engagement_id: int, traffic_creative_id: int):
-    engagement = _engagement(request, engagement_id)
-    creative = selectors.creative_get_for(
-        engagement=engagement, membership=request.membership, creative_id=traffic_creative_id
-    )
+    engagement, creative = _creative(request, engagement_id, traffic_creative_id)
     if refused := _post_only(request):
         return refused
-    try:
-        services.creative_delete(actor=request.membership, creative=creative)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("Creative removed."))
-    return redirect(
-        _url(
-            "campaign_detail",
-            request,
-            engagement_id=engagement.pk,
-            traffic_campaign_id=creative.campaign_id,
-        )
-        + "#creatives"
+    _delete_submit(
+        request,
+        lambda: services.creative_delete(actor=request.membership, creative=creative),
+        success=_("Creative removed."),
     )
+    return redirect(_campaign_url(request, engagement.pk, creative.campaign_id) + "#creatives")
 
 
 # --- calendars -------------------------------------------------------------------------------
@@ -361,18 +389,11 @@ def engagement_calendar(request, engagement_id: int):
     )
 
 
-def _to_calendar(request, event=None):
-    url = _url("calendar", request)
-    if event is not None:
-        url += f"?month={event.start_date:%Y-%m}"
-    return redirect(url)
-
-
 def _event_form_page(request, form, event=None, status=200):
     return render(
         request,
         "execution/traffic/event_form.html",
-        {"form": form, "event": event, "calendar_url": _url("calendar", request)},
+        {"form": form, "event": event, "cancel_url": _calendar_url(request, event)},
         status=status,
     )
 
@@ -380,35 +401,32 @@ def _event_form_page(request, form, event=None, status=200):
 @permission_required(can_edit_event_calendar)
 def event_create(request):
     form = EventForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            event = services.platform_event_create(
-                actor=request.membership, agency=request.agency, **form.cleaned_data
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Event “%(name)s” added.") % {"name": event.name})
-            return _to_calendar(request, event)
-    return _event_form_page(request, form, status=400 if request.method == "POST" else 200)
+    return _form_submit(
+        request,
+        form,
+        save=lambda: services.platform_event_create(
+            actor=request.membership, agency=request.agency, **form.cleaned_data
+        ),
+        success=lambda event: _("Event “%(name)s” added.") % {"name": event.name},
+        next_url=lambda event: _calendar_url(request, event),
+        page=partial(_event_form_page, request),
+    )
 
 
 @permission_required(can_edit_event_calendar)
 def event_edit(request, traffic_event_id: int):
     event = selectors.platform_event_get_for(agency=request.agency, event_id=traffic_event_id)
-    initial = {field: getattr(event, field) for field in EventForm.base_fields}
-    form = EventForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.platform_event_update(
-                actor=request.membership, event=event, **form.cleaned_data
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Event saved."))
-            return _to_calendar(request, event)
-    return _event_form_page(request, form, event, status=400 if request.method == "POST" else 200)
+    form = EventForm(request.POST or None, initial=_initial(EventForm, event))
+    return _form_submit(
+        request,
+        form,
+        save=lambda: services.platform_event_update(
+            actor=request.membership, event=event, **form.cleaned_data
+        ),
+        success=lambda saved: _("Event saved."),
+        next_url=lambda saved: _calendar_url(request, saved),
+        page=partial(_event_form_page, request, event=event),
+    )
 
 
 @permission_required(can_edit_event_calendar)
@@ -418,7 +436,7 @@ def event_delete(request, traffic_event_id: int):
         return refused
     services.platform_event_delete(actor=request.membership, event=event)
     messages.success(request, _("Event “%(name)s” deleted.") % {"name": event.name})
-    return _to_calendar(request, event)
+    return redirect(_calendar_url(request, event))
 
 
 @permission_required(can_edit_event_calendar)
@@ -433,7 +451,7 @@ def events_seed(request):
             _("“%(value)s” is not a year offered for the usual events.")
             % {"value": request.POST.get("year", "")[:20]},
         )
-        return _to_calendar(request)
+        return redirect(_calendar_url(request))
     year = form.cleaned_data["year"]
     created, notes = services.platform_events_seed_usual(
         actor=request.membership, agency=request.agency, year=year
@@ -453,7 +471,7 @@ def events_seed(request):
         )
     for note in notes:
         messages.warning(request, note)
-    response = _to_calendar(request)
+    response = redirect(_calendar_url(request))
     response["Location"] += f"?month={year}-{created[0].start_date.month:02d}" if created else ""
     return response
 
@@ -476,8 +494,7 @@ def keyword_list(request, engagement_id: int):
 
 
 def keyword_detail(request, engagement_id: int, traffic_keyword_id: int):
-    engagement = _engagement(request, engagement_id)
-    keyword = selectors.keyword_get_for(engagement=engagement, keyword_id=traffic_keyword_id)
+    engagement, keyword = _keyword(request, engagement_id, traffic_keyword_id)
     if refused := _read_only(request):
         return refused
     today = timezone.localdate()
@@ -489,7 +506,11 @@ def keyword_detail(request, engagement_id: int, traffic_keyword_id: int):
 
 def _keyword_form_page(request, engagement, form, keyword=None, status=200):
     context = _base_context(request, engagement, "keywords")
-    context.update(form=form, keyword=keyword)
+    context.update(
+        form=form,
+        keyword=keyword,
+        cancel_url=_url("keywords", request, engagement_id=engagement.pk),
+    )
     return render(request, "execution/traffic/keyword_form.html", context, status=status)
 
 
@@ -497,62 +518,58 @@ def _keyword_form_page(request, engagement, form, keyword=None, status=200):
 def keyword_create(request, engagement_id: int):
     engagement = _engagement(request, engagement_id)
     form = KeywordForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            keyword = services.keyword_create(
-                actor=request.membership, engagement=engagement, **form.cleaned_data
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Keyword “%(keyword)s” added.") % {"keyword": keyword})
-            return redirect(_url("keywords", request, engagement_id=engagement.pk))
-    return _keyword_form_page(
-        request, engagement, form, status=400 if request.method == "POST" else 200
+    return _form_submit(
+        request,
+        form,
+        save=lambda: services.keyword_create(
+            actor=request.membership, engagement=engagement, **form.cleaned_data
+        ),
+        success=lambda keyword: _("Keyword “%(keyword)s” added.") % {"keyword": keyword},
+        next_url=lambda keyword: _url("keywords", request, engagement_id=engagement.pk),
+        page=partial(_keyword_form_page, request, engagement),
     )
 
 
 @permission_required(can_edit_workspace)
 def keyword_edit(request, engagement_id: int, traffic_keyword_id: int):
-    engagement = _engagement(request, engagement_id)
-    keyword = selectors.keyword_get_for(engagement=engagement, keyword_id=traffic_keyword_id)
-    initial = {field: getattr(keyword, field) for field in KeywordForm.base_fields}
-    form = KeywordForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        try:
-            services.keyword_update(
-                actor=request.membership,
-                keyword=keyword,
-                keyword_text=data.pop("keyword"),
-                **data,
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(request, _("Keyword saved."))
-            return redirect(_url("keywords", request, engagement_id=engagement.pk))
-    return _keyword_form_page(
-        request, engagement, form, keyword, status=400 if request.method == "POST" else 200
+    engagement, keyword = _keyword(request, engagement_id, traffic_keyword_id)
+    form = KeywordForm(request.POST or None, initial=_initial(KeywordForm, keyword))
+
+    def save():
+        # The form's field is `keyword`; the service's is `keyword_text` (`keyword` is the row).
+        values = dict(form.cleaned_data)
+        return services.keyword_update(
+            actor=request.membership, keyword=keyword, keyword_text=values.pop("keyword"), **values
+        )
+
+    return _form_submit(
+        request,
+        form,
+        save=save,
+        success=lambda saved: _("Keyword saved."),
+        next_url=lambda saved: _url("keywords", request, engagement_id=engagement.pk),
+        page=partial(_keyword_form_page, request, engagement, keyword=keyword),
     )
 
 
 @permission_required(can_edit_workspace)
 def keyword_delete(request, engagement_id: int, traffic_keyword_id: int):
-    engagement = _engagement(request, engagement_id)
-    keyword = selectors.keyword_get_for(engagement=engagement, keyword_id=traffic_keyword_id)
+    engagement, keyword = _keyword(request, engagement_id, traffic_keyword_id)
     if refused := _post_only(request):
         return refused
-    try:
-        services.keyword_delete(actor=request.membership, keyword=keyword)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("Keyword “%(keyword)s” deleted.") % {"keyword": keyword})
+    _delete_submit(
+        request,
+        lambda: services.keyword_delete(actor=request.membership, keyword=keyword),
+        success=_("Keyword “%(keyword)s” deleted.") % {"keyword": keyword},
+    )
     return redirect(_url("keywords", request, engagement_id=engagement.pk))
 
 
-def _ranks_page(request, engagement, form, upload_form=None, status=200):
+def _ranks_page(request, engagement, form=None, *, upload_form=None, status=200):
+    """The rank entry page: one day's form (today's, blank, unless given) and the CSV upload."""
+    if form is None:
+        keywords = list(selectors.keyword_list(engagement=engagement))
+        form = RankRecordForm(initial={"date": timezone.localdate()}, keywords=keywords)
     context = _base_context(request, engagement, "keywords")
     context.update(form=form, upload_form=upload_form or RankUploadForm())
     return render(request, "execution/traffic/rank_record.html", context, status=status)
@@ -563,31 +580,28 @@ def ranks_record(request, engagement_id: int):
     """Record one day's ranks for every keyword at once (blank: not found)."""
     engagement = _engagement(request, engagement_id)
     keywords = list(selectors.keyword_list(engagement=engagement))
-    today = timezone.localdate()
     if request.method != "POST":
-        day = _date_param(request.GET.get("date")) or today
+        day = _date_param(request.GET.get("date")) or timezone.localdate()
         recorded = selectors.keyword_ranks_on(engagement=engagement, date=day)
         initial = {"date": day, **{f"rank_{pk}": rank for pk, rank in recorded.items()}}
         return _ranks_page(request, engagement, RankRecordForm(initial=initial, keywords=keywords))
     form = RankRecordForm(request.POST, keywords=keywords)
-    if form.is_valid():
-        try:
-            written = services.keyword_ranks_record(
-                actor=request.membership,
-                engagement=engagement,
-                date=form.cleaned_data["date"],
-                ranks=form.ranks(),
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
-            messages.success(
-                request,
-                _("Recorded %(count)s ranks for %(date)s.")
-                % {"count": written, "date": form.cleaned_data["date"].isoformat()},
-            )
-            return redirect(_url("keywords", request, engagement_id=engagement.pk))
-    return _ranks_page(request, engagement, form, status=400)
+    return _form_submit(
+        request,
+        form,
+        save=lambda: services.keyword_ranks_record(
+            actor=request.membership,
+            engagement=engagement,
+            date=form.cleaned_data["date"],
+            ranks=form.ranks(),
+        ),
+        success=lambda written: (
+            _("Recorded %(count)s ranks for %(date)s.")
+            % {"count": written, "date": form.cleaned_data["date"].isoformat()}
+        ),
+        next_url=lambda written: _url("keywords", request, engagement_id=engagement.pk),
+        page=partial(_ranks_page, request, engagement),
+    )
 
 
 @permission_required(can_edit_workspace)
@@ -597,18 +611,15 @@ def ranks_upload(request, engagement_id: int):
     if refused := _post_only(request):
         return refused
     upload_form = RankUploadForm(request.POST, request.FILES)
-    if upload_form.is_valid():
-        try:
-            written = services.keyword_ranks_import(
-                actor=request.membership,
-                engagement=engagement,
-                upload=upload_form.cleaned_data["file"],
-            )
-        except ValidationError as error:
-            apply_validation_error(upload_form, error)
-        else:
-            messages.success(request, _("Imported %(count)s ranks.") % {"count": written})
-            return redirect(_url("keywords", request, engagement_id=engagement.pk))
-    keywords = list(selectors.keyword_list(engagement=engagement))
-    form = RankRecordForm(initial={"date": timezone.localdate()}, keywords=keywords)
-    return _ranks_page(request, engagement, form, upload_form=upload_form, status=400)
+    return _form_submit(
+        request,
+        upload_form,
+        save=lambda: services.keyword_ranks_import(
+            actor=request.membership,
+            engagement=engagement,
+            upload=upload_form.cleaned_data["file"],
+        ),
+        success=lambda written: _("Imported %(count)s ranks.") % {"count": written},
+        next_url=lambda written: _url("keywords", request, engagement_id=engagement.pk),
+        page=lambda form, status: _ranks_page(request, engagement, upload_form=form, status=status),
+    )

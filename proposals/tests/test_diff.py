@@ -106,3 +106,17 @@ def test_fees_milestones_resources_scope_and_terms_changes_are_listed():
     assert any(c.get("fields") == ["gmv_to"] for c in fees["changed"])
     assert diff["terms"]["changed"][0]["after"] == {"terms": "按季度结算。"}
     assert diff["responsibilities"] == {"added": [], "removed": [], "changed": []}
+
+
+def test_whether_the_brand_approves_the_visual_designs_is_a_change_of_scope():
+    diff = version_diff(content(), content(brand_approves_visuals=False))
+    assert diff["scope_services"]["changed"] == [
+        {
+            "key": "brand_approves_visuals",
+            "before": {"brand_approves_visuals": True},
+            "after": {"brand_approves_visuals": False},
+            "fields": ["brand_approves_visuals"],
+        }
+    ]
+    # A version sent before the question existed reads as "yes".
+    assert diff_is_empty(version_diff(content(), content(brand_approves_visuals=True)))

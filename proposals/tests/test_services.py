@@ -29,6 +29,7 @@ from proposals.models import (
     ProposalTarget,
     ProposalVersion,
     VersionStatus,
+    content_hash,
 )
 
 
@@ -208,6 +209,46 @@ def test_approval_takes_the_proposal_s_scope_and_the_first_step_in_it(
     engagement.refresh_from_db()
     assert engagement.scope_services == ["traffic", "monitoring"]
     assert engagement.stage == Stage.TRAFFIC
+
+
+def test_approval_says_whether_the_brand_approves_the_visual_designs(
+    in_demo, make_proposal, make_engagement, store_a, demo_manager, owner_a
+):
+    engagement = make_engagement(store_a, demo_manager, stage=Stage.PROPOSAL)
+    assert engagement.brand_approves_visuals is True
+    _proposal, version = make_proposal(engagement, demo_manager)
+    services.version_update(
+        actor=demo_manager,
+        version=version,
+        scope_services=["setup", "traffic"],
+        monthly_base_fee="20000",
+        brand_approves_visuals=False,
+    )
+    version = services.version_send(actor=demo_manager, version=version)
+    assert version.snapshot["brand_approves_visuals"] is False
+    approve(owner_a, version)
+    engagement.refresh_from_db()
+    assert engagement.brand_approves_visuals is False
+    # A renewal proposal starts from what the engagement has now.
+    _later, renewal = make_proposal(engagement, demo_manager, title="续约方案")
+    assert renewal.brand_approves_visuals is False
+
+
+def test_a_version_sent_before_the_question_existed_has_the_brand_approve(
+    in_demo, make_proposal, make_engagement, store_a, demo_manager, owner_a
+):
+    engagement = make_engagement(store_a, demo_manager, stage=Stage.PROPOSAL)
+    Engagement.objects.filter(pk=engagement.pk).update(brand_approves_visuals=False)
+    _proposal, version = make_proposal(engagement, demo_manager, send=True)
+    snapshot = {key: value for key, value in version.snapshot.items()}
+    del snapshot["brand_approves_visuals"]
+    ProposalVersion.objects.filter(pk=version.pk).update(
+        snapshot=snapshot, content_hash=content_hash(snapshot)
+    )
+    version.refresh_from_db()
+    approve(owner_a, version)
+    engagement.refresh_from_db()
+    assert engagement.brand_approves_visuals is True
 
 
 def test_approval_replaces_the_previous_live_targets(
