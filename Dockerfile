@@ -8,9 +8,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DJANGO_SETTINGS_MODULE=agency.settings.production
 
-# No extra system packages are needed at run time: psycopg2-binary and pillow ship their own
-# shared libraries in their wheels, translations are compiled with polib (no gettext), and
-# the base image already has ca-certificates for SMTP over TLS.
+# psycopg2-binary and pillow ship their own shared libraries in their wheels, translations are
+# compiled with polib (no gettext), and the base image already has ca-certificates for SMTP over
+# TLS. WeasyPrint (the PDF reports) needs Pango, HarfBuzz and fontconfig from Debian, and the Noto
+# CJK fonts for Chinese text: the same list as scripts/system_packages.sh.
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+       libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 \
+       fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
 

@@ -9,7 +9,9 @@ PORT ?= 8000
 
 .PHONY: install messages run services test lint bench worker beat clean
 
-$(BIN)/.installed: pyproject.toml requirements.lock
+$(BIN)/.installed: pyproject.toml requirements.lock scripts/system_packages.sh
+	@# WeasyPrint's Pango/HarfBuzz libraries and the Noto CJK fonts (PDF reports, demo included).
+	bash scripts/system_packages.sh
 	@# Debian's Python lacks ensurepip until python3-venv is installed.
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { [ "$$(id -u)" = 0 ] && \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; }

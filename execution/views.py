@@ -10,12 +10,11 @@ from django.shortcuts import redirect, render
 
 from agency import selectors as agency_selectors
 from agency.permissions import permission_required
+from agency.spreadsheets import spreadsheet_text
 from agency.views import apply_validation_error
 from execution import permissions, selectors
 from execution.forms import UploadForm
 from execution.metrics.ingestion import ingestion_upload, progress_get
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
 
 
 @permission_required(permissions.can_ingest_metrics)
@@ -52,12 +51,6 @@ def ingestion_run(request, run_id: int):
     return render(request, template, {"run": run, "rows_so_far": rows_so_far})
 
 
-def _cell(value) -> str:
-    """A spreadsheet cell that can never run as a formula."""
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 @permission_required(permissions.can_ingest_metrics)
 def ingestion_run_errors_csv(request, run_id: int):
     """The run's errors as CSV (UTF-8 with BOM, so Excel opens Chinese text correctly)."""
@@ -69,6 +62,11 @@ def ingestion_run_errors_csv(request, run_id: int):
     writer.writerow(["row", "column", "value", "message"])
     for error in run.errors:
         writer.writerow(
-            [error["row"], _cell(error["column"]), _cell(error["value"]), _cell(error["message"])]
+            [
+                error["row"],
+                spreadsheet_text(error["column"]),
+                spreadsheet_text(error["value"]),
+                spreadsheet_text(error["message"]),
+            ]
         )
     return response

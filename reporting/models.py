@@ -224,3 +224,53 @@ class ReviewActionItem(AgencyOwnedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ExportAudience(models.TextChoices):
+    BRAND = "brand", _("For the brand")
+    INTERNAL = "internal", _("Internal (everything)")
+
+
+class ExportFormat(models.TextChoices):
+    XLSX = "xlsx", _("Excel workbook (XLSX)")
+    ZIP = "zip", _("CSV files in a ZIP")
+
+
+class ExportRecord(AgencyOwnedModel):
+    """One download of an engagement's data handover (reporting.exports): who asked, when, for
+    which audience, in which format, how many rows each table held, and the file's size and
+    SHA-256 (so a file in someone's hands can be matched to its record). The file itself is
+    not kept: it is built again from the data on each download."""
+
+    engagement = models.ForeignKey(
+        "engagements.Engagement", on_delete=models.CASCADE, related_name="exports"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    audience = models.CharField(_("audience"), max_length=10, choices=ExportAudience.choices)
+    file_format = models.CharField(_("format"), max_length=5, choices=ExportFormat.choices)
+    filename = models.CharField(_("file"), max_length=255)
+    row_counts = models.JSONField(_("rows per table"), default=dict)
+    size = models.BigIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    tenant_parent = "engagement"
+    tenant_brand_path = "engagement__store__brand"
+
+    class Meta:
+        verbose_name = _("data export")
+        verbose_name_plural = _("data exports")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["agency", "engagement", "-created_at"], name="export_recent")
+        ]
+
+    def __str__(self) -> str:
+        return self.filename

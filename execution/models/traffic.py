@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from agency.tenancy import AgencyOwnedModel
 from execution.metrics.schema import AdTool
@@ -41,7 +42,8 @@ CHANNEL_AD_TOOL = {
 
 class CampaignStatus(models.TextChoices):
     PLANNED = "planned", _("Planned")
-    RUNNING = "running", _("Running")
+    # Not the ingestion run's "Running" (处理中): a campaign is live (进行中).
+    RUNNING = "running", pgettext_lazy("campaign status", "Running")
     PAUSED = "paused", _("Paused")
     FINISHED = "finished", _("Finished")
     CANCELLED = "cancelled", _("Cancelled")

@@ -1,4 +1,4 @@
-"""The reporting app's pages, one module per area (dashboards, briefs, reviews)."""
+"""The reporting app's pages, one module per area (dashboards, briefs, reviews, PDFs)."""
 
 from django.urls import include, path
 
@@ -8,4 +8,6 @@ urlpatterns = [
     path("", include("reporting.urls.dashboards")),
     path("", include("reporting.urls.briefs")),
     path("", include("reporting.urls.reviews")),
+    path("", include("reporting.urls.exports")),
+    path("", include("reporting.urls.pdf")),
 ]
