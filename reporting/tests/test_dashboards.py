@@ -916,6 +916,34 @@ def test_an_open_critical_alert_puts_an_engagement_at_risk(
     assert rows["Delta fine"].worst_severity == "critical"
 
 
+def test_overdue_setup_items_are_flagged_on_the_overview(client, demo_manager, agency_world, today):
+    from execution.models import SetupItem, SetupItemStatus, SetupSection
+
+    engagement = agency_world["d"]
+    with agency_scope(engagement.agency_id):
+        for title, due, status in (
+            ("营业执照", today - datetime.timedelta(days=1), SetupItemStatus.IN_PROGRESS),
+            ("首页", today - datetime.timedelta(days=3), SetupItemStatus.TODO),
+            ("详情页", today - datetime.timedelta(days=3), SetupItemStatus.DONE),  # closed
+            ("类目映射", today, SetupItemStatus.TODO),  # due today: not yet overdue
+        ):
+            SetupItem.objects.create(
+                engagement=engagement,
+                section=SetupSection.VISUAL,
+                title=title,
+                due_date=due,
+                status=status,
+            )
+    response = overview(as_member(client, demo_manager))
+    rows = {row.engagement.title: row for row in response.context["rows"]}
+    # Two overdue items put an otherwise fine engagement on watch, with a link to them.
+    assert (rows["Delta fine"].overdue_setup, rows["Delta fine"].health) == (2, "watch")
+    assert rows["Brand B launch"].overdue_setup == 0
+    html = response.content.decode()
+    assert "2 setup items overdue" in html
+    assert f"/engagements/{engagement.pk}/setup/?overdue=1" in html
+
+
 @pytest.mark.parametrize(
     ("sort", "expected"),
     [
