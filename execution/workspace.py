@@ -18,6 +18,9 @@ from engagements.lifecycle import Service, Stage, stage_number
 from engagements.models import Engagement
 
 EXECUTION_STARTS = stage_number(Stage.SETUP)
+# The ceiling of a PositiveIntegerField: a count typed above it is refused by the form (with
+# Django's own "less than or equal to" message) instead of failing in the database.
+COUNT_MAX = 2_147_483_647
 
 
 def workspace_is_open(engagement: Engagement) -> bool:

@@ -7,6 +7,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from execution.models import Offer, OfferKind, Tier, TierStrategy
+from execution.workspace import COUNT_MAX
 
 from .services import OFFER_PLAN_FIELDS, OFFER_RESULT_FIELDS
 
@@ -25,7 +26,7 @@ def _money(name: str, required: bool = False, **extra) -> forms.DecimalField:
 
 
 def _count(model, name: str, required: bool = False) -> forms.IntegerField:
-    return forms.IntegerField(label=_label(model, name), required=required)
+    return forms.IntegerField(label=_label(model, name), required=required, max_value=COUNT_MAX)
 
 
 class OfferForm(forms.Form):
@@ -74,13 +75,19 @@ class OfferForm(forms.Form):
 
 class ServiceDayForm(forms.Form):
     date = forms.DateField(label=_("Date"), widget=_DATE)
-    sessions = forms.IntegerField(label=_("Customer-service sessions"))
+    sessions = forms.IntegerField(label=_("Customer-service sessions"), max_value=COUNT_MAX)
     average_first_reply_seconds = forms.DecimalField(
         label=_("Average first reply (seconds)"), max_digits=10, decimal_places=2
     )
-    inquiry_buyers = forms.IntegerField(label=_("Buyers who asked"), required=False)
-    inquiry_paying_buyers = forms.IntegerField(label=_("Of them, paying buyers"), required=False)
-    after_sales_requests = forms.IntegerField(label=_("After-sales requests"), required=False)
+    inquiry_buyers = forms.IntegerField(
+        label=_("Buyers who asked"), required=False, max_value=COUNT_MAX
+    )
+    inquiry_paying_buyers = forms.IntegerField(
+        label=_("Of them, paying buyers"), required=False, max_value=COUNT_MAX
+    )
+    after_sales_requests = forms.IntegerField(
+        label=_("After-sales requests"), required=False, max_value=COUNT_MAX
+    )
 
 
 class ServiceRangeForm(forms.Form):

@@ -176,7 +176,11 @@ def setup_templates_ensure_defaults(*, agency: Agency) -> list[SetupTemplate]:
     """Give the agency its default template for each store situation it has none for yet (in
     its default language); returns the templates created. Idempotent and safe when two first
     visits race: the agency's row is locked while it checks. A situation whose template was
-    deactivated or renamed keeps it (its admins decided); nothing is created again."""
+    deactivated or renamed keeps it (its admins decided); nothing is created again. Pages call
+    it on every visit, so the usual case (every situation has a template) takes no lock."""
+    has_template = SetupTemplate.objects.filter(agency=agency).values_list("situation", flat=True)
+    if set(DEFAULT_TEMPLATES) <= set(has_template):
+        return []
     Agency.objects.select_for_update().filter(pk=agency.pk).first()
     taken = set(SetupTemplate.objects.filter(agency=agency).values_list("situation", "name"))
     situations = {situation for situation, _name in taken}

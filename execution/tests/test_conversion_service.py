@@ -153,6 +153,13 @@ def test_the_page_shows_breaches_and_range_and_staff_enter_days(
     )
     assert response.status_code == 200
     assert "9 paying buyers is more than the 4 buyers who asked." in response.content.decode()
+    # A count beyond the column's range is refused by the form, not a database error.
+    response = client.post(
+        url,
+        {"date": today.isoformat(), "sessions": "99999999999", "average_first_reply_seconds": "15"},
+    )
+    assert response.status_code == 200
+    assert "less than or equal to 2147483647" in response.content.decode()
     response = client.post(
         url, {"date": today.isoformat(), "sessions": "20", "average_first_reply_seconds": "15"}
     )

@@ -68,6 +68,8 @@ def test_keywords_are_added_edited_and_deleted(client_for, demo_operator, runnin
         ({"product_item_id": "abc-1"}, "product_item_id", "“abc-1” is not a Tmall item id"),
         ({"target_rank": "0"}, "target_rank", "The target rank 0 is not between 1 and"),
         ({"search_volume": "-3"}, "search_volume", "The search volume -3 is negative"),
+        # Beyond the column's range: refused by the form, not a database error.
+        ({"search_volume": "99999999999"}, "search_volume", "less than or equal to 2147483647"),
     ],
 )
 def test_bad_keyword_input_is_named(client_for, demo_manager, running, overrides, field, text):

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from execution.models import CampaignStatus, Channel, EventKind, PlatformEvent, SearchKeyword
+from execution.workspace import COUNT_MAX
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -91,7 +92,9 @@ class KeywordForm(forms.Form):
     product_item_id = forms.CharField(label=_("Product item id"), max_length=40)
     product_name = forms.CharField(label=_("Product"), max_length=200, required=False)
     keyword = forms.CharField(label=_("Keyword"), max_length=100)
-    search_volume = forms.IntegerField(label=_("Estimated monthly searches"), required=False)
+    search_volume = forms.IntegerField(
+        label=_("Estimated monthly searches"), required=False, max_value=COUNT_MAX
+    )
     target_rank = forms.IntegerField(label=_("Target rank"), required=False)
 
 
