@@ -48,6 +48,28 @@ def apply_validation_error(form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
+def form_save(form, save):
+    """The form → service step every write page shares: a valid form goes to its service
+    (`save()`, which reads `form.cleaned_data`); the service's ValidationError goes onto the
+    form. Returns what the service returned, or None when the form or the service refused (the
+    page then shows the form again)."""
+    if not form.is_valid():
+        return None
+    try:
+        return save()
+    except ValidationError as error:
+        apply_validation_error(form, error)
+        return None
+
+
+def post_only(request):
+    """For POST-only actions, called after the object's lookup, so a stranger's object is a 404
+    and only its own member learns that the method is wrong (405)."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    return None
+
+
 # --- health ---------------------------------------------------------------------------------
 
 

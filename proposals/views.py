@@ -6,25 +6,18 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from agency import permissions as agency_permissions
 from agency.security import client_ip
-from agency.views import apply_validation_error
+from agency.views import apply_validation_error, post_only
 from engagements import selectors as engagement_selectors
 from engagements.lifecycle import Service
 from execution.metrics.registry import METRICS
 from proposals import diff, forms, permissions, selectors, services
 from proposals.models import VersionStatus
-
-
-def _post_only(request):
-    """After the lookup: a stranger's object is a 404, not a 405."""
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    return None
 
 
 def _version_redirect(request, version):
@@ -143,7 +136,7 @@ def proposal_create(request, engagement_id: int):
     engagement = engagement_selectors.engagement_get_for(
         membership=request.membership, engagement_id=engagement_id
     )
-    if refused := _post_only(request):
+    if refused := post_only(request):
         return refused
     form = forms.ProposalCreateForm(request.POST)
     form.is_valid()
@@ -194,7 +187,7 @@ def version_document(request, version_id: int):
 @agency_permissions.staff_required
 def version_edit(request, version_id: int):
     version = selectors.version_get_for(membership=request.membership, version_id=version_id)
-    if refused := _post_only(request):
+    if refused := post_only(request):
         return refused
     form = forms.VersionForm(request.POST)
     if form.is_valid():
@@ -217,7 +210,7 @@ def version_row_add(request, version_id: int, section: str):
     version = selectors.version_get_for(membership=request.membership, version_id=version_id)
     if section not in forms.ROW_FORMS:
         raise Http404
-    if refused := _post_only(request):
+    if refused := post_only(request):
         return refused
     form = forms.ROW_FORMS[section](request.POST, prefix=section)
     adders = {
@@ -250,7 +243,7 @@ def version_row_delete(request, version_id: int, section: str, row_id: int):
     version = selectors.version_get_for(membership=request.membership, version_id=version_id)
     if section not in forms.ROW_FORMS:
         raise Http404
-    if refused := _post_only(request):
+    if refused := post_only(request):
         return refused
     try:
         services.version_row_delete(
@@ -312,7 +305,7 @@ def version_send(request, version_id: int):
 
 def version_approve(request, version_id: int):
     version = selectors.version_get_for(membership=request.membership, version_id=version_id)
-    if refused := _post_only(request):
+    if refused := post_only(request):
         return refused
     form = forms.ApproveForm(request.POST)
     if form.is_valid():
@@ -337,7 +330,7 @@ def version_approve(request, version_id: int):
 
 def version_request_changes(request, version_id: int):
     version = selectors.version_get_for(membership=request.membership, version_id=version_id)
-    if refused := _post_only(request):
+    if refused := post_only(request):
         return refused
     form = forms.RequestChangesForm(request.POST)
     if form.is_valid():
@@ -359,7 +352,7 @@ def version_request_changes(request, version_id: int):
 @agency_permissions.staff_required
 def proposal_new_version(request, proposal_id: int):
     proposal = selectors.proposal_get_for(membership=request.membership, proposal_id=proposal_id)
-    if refused := _post_only(request):
+    if refused := post_only(request):
         return refused
     try:
         draft = services.proposal_new_version(actor=request.membership, proposal=proposal)

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from agency.permissions import permission_required
-from agency.views import apply_validation_error
+from agency.views import form_save
 from engagements import selectors as engagement_selectors
 from execution.models import Tier
 from execution.permissions import can_edit_workspace
@@ -65,13 +65,7 @@ def _form_save(form: forms.Form, save: Callable[..., Any], /, **arguments: Any) 
     **cleaned_data)` and return what it returns. None when the form is unbound or invalid, or
     when the service refuses: its ValidationError then shows on the form's fields, and the page
     shows the form again."""
-    if not form.is_valid():
-        return None
-    try:
-        return save(**arguments, **form.cleaned_data)
-    except ValidationError as error:
-        apply_validation_error(form, error)
-        return None
+    return form_save(form, lambda: save(**arguments, **form.cleaned_data))
 
 
 def _call_with_messages(request, save: Callable[..., Any], /, *, success: str, **arguments) -> bool:

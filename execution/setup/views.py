@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from agency.permissions import can_approve_for_brand, permission_required, staff_required
-from agency.views import apply_validation_error
+from agency.views import form_save, post_only
 from engagements.lifecycle import Service
 from engagements.selectors import engagement_get_for
 from execution.files import file_download_response
@@ -39,13 +39,6 @@ from execution.setup.forms import (
 from execution.workspace import workspace_is_open
 
 
-def _post_only(request):
-    """After the lookup: a stranger's object is a 404, not a 405."""
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    return None
-
-
 def _errors(form) -> list[str]:
     return [str(message) for field_errors in form.errors.values() for message in field_errors]
 
@@ -53,20 +46,6 @@ def _errors(form) -> list[str]:
 def _flash_error(request, error: ValidationError) -> None:
     for message in error.messages:
         messages.error(request, message)
-
-
-def _form_save(form, save):
-    """The one shape of this area's forms: a valid form goes to its service (`save()`, which
-    reads `form.cleaned_data`); the service's ValidationError goes onto the form's fields.
-    Returns what the service returned, or None when the form or the service refused it (the
-    caller then shows the form again, with status 400)."""
-    if not form.is_valid():
-        return None
-    try:
-        return save()
-    except ValidationError as error:
-        apply_validation_error(form, error)
-        return None
 
 
 # --- templates (agency admins) -----------------------------------------------------------------
@@ -98,7 +77,7 @@ def template_list(request):
     form = TemplateForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        template = _form_save(
+        template = form_save(
             form,
             lambda: services.setup_template_create(actor=request.membership, **form.cleaned_data),
         )
@@ -142,7 +121,7 @@ def template_detail(request, setup_template_id: int):
     if request.method != "POST":
         return _template_page(request, template)
     form = TemplateForm(request.POST)
-    saved = _form_save(
+    saved = form_save(
         form,
         lambda: services.setup_template_update(
             actor=request.membership, template=template, **form.cleaned_data
@@ -158,10 +137,10 @@ def template_detail(request, setup_template_id: int):
 @template_editor_required
 def template_item_create(request, setup_template_id: int):
     template = _template(request, setup_template_id)
-    if refused := _post_only(request):
+    if refused := post_only(request):
         return refused
     form = TemplateItemForm(request.POST)
-    added = _form_save(
+    added = form_save(
         form,
         lambda: services.setup_template_item_create(
             actor=request.membership, template=template, fields=form.fields_value()
@@ -179,7 +158,7 @@ def template_item_edit(request, setup_template_item_id: int):
     status = 200
     if request.method == "POST":
         form = TemplateItemForm(request.POST)
-        saved = _form_save(
+        saved = form_save(
             form,
             lambda: services.setup_template_item_update(
                 actor=request.membership, item=item, fields=form.fields_value()
@@ -207,7 +186,7 @@ def template_item_edit(request, setup_template_item_id: int):
 @template_editor_required
 def template_item_delete(request, setup_template_item_id: int):
     item = _template_item(request, setup_template_item_id)
-    if refused := _post_only(request):
+    if refused := post_only(request):
         return refused
     services.setup_template_item_delete(actor=request.membership, item=item)
     messages.success(request, _("“%(title)s” removed from the template.") % {"title": item.title})
@@ -217,7 +196,7 @@ def template_item_delete(request, setup_template_item_id: int):
 @template_editor_required
 def template_item_move(request, setup_template_item_id: int):
     item = _template_item(request, setup_template_item_id)
-    if refused := _post_only(request):
+    if refused := post_only(request):
         return refused
     try:
         services.setup_template_item_move(
@@ -350,7 +329,7 @@ def checklist_create(request, engagement_id: int):
         return _checklist_redirect(request, engagement)
     services.setup_templates_ensure_defaults(agency=request.agency)
     form = ChecklistCreateForm(request.POST, agency=request.agency)
-    created = _form_save(
+    created = form_save(
         form,
         lambda: services.setup_checklist_create(
             actor=request.membership, engagement=engagement, **form.cleaned_data
@@ -377,7 +356,7 @@ def item_create(request, engagement_id: int):
     )
     status = 200
     if request.method == "POST":
-        item = _form_save(
+        item = form_save(
             form,
             lambda: services.setup_item_create(
                 actor=request.membership, engagement=engagement, fields=form.fields_value()
@@ -445,7 +424,7 @@ def item_detail(request, engagement_id: int, setup_item_id: int):
     if not request.membership.is_staff_member:
         return HttpResponseNotAllowed(["GET"])
     form = ItemForm(request.POST, agency=request.agency)
-    saved = _form_save(
+    saved = form_save(
         form,
         lambda: services.setup_item_update(
             actor=request.membership, item=item, fields=form.fields_value()
@@ -460,10 +439,10 @@ def item_detail(request, engagement_id: int, setup_item_id: int):
 @staff_required
 def item_status(request, engagement_id: int, setup_item_id: int):
     engagement, item = _engagement_and_item(request, engagement_id, setup_item_id)
-    if refused := _post_only(request):
+    if refused := post_only(request):
         return refused
     form = StatusForm(request.POST)
-    moved = _form_save(
+    moved = form_save(
         form,
         lambda: services.setup_item_set_status(
             actor=request.membership, item=item, status=form.cleaned_data["status"]
@@ -478,12 +457,12 @@ def item_status(request, engagement_id: int, setup_item_id: int):
 def item_decision(request, engagement_id: int, setup_item_id: int):
     """The brand owner approves the item or requests changes."""
     engagement, item = _engagement_and_item(request, engagement_id, setup_item_id)
-    if refused := _post_only(request):
+    if refused := post_only(request):
         return refused
     if not can_approve_for_brand(request.membership, engagement.store.brand_id):
         raise PermissionDenied
     form = DecisionForm(request.POST)
-    decided = _form_save(
+    decided = form_save(
         form,
         lambda: services.setup_item_brand_decide(
             actor=request.membership, item=item, **form.cleaned_data
@@ -501,10 +480,10 @@ def item_decision(request, engagement_id: int, setup_item_id: int):
 @staff_required
 def evidence_add(request, engagement_id: int, setup_item_id: int):
     engagement, item = _engagement_and_item(request, engagement_id, setup_item_id)
-    if refused := _post_only(request):
+    if refused := post_only(request):
         return refused
     form = EvidenceForm(request.POST, request.FILES)
-    added = _form_save(
+    added = form_save(
         form,
         lambda: services.setup_evidence_add(
             actor=request.membership,
@@ -533,7 +512,7 @@ def evidence_download(request, engagement_id: int, setup_evidence_id: int):
 @staff_required
 def evidence_delete(request, engagement_id: int, setup_evidence_id: int):
     evidence = _evidence(request, engagement_id, setup_evidence_id)
-    if refused := _post_only(request):
+    if refused := post_only(request):
         return refused
     item = evidence.item
     try:

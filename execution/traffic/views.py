@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agency.permissions import permission_required
-from agency.views import apply_validation_error
+from agency.views import form_save, post_only
 from engagements.selectors import engagement_get_for
 from execution.files import file_download_response
 from execution.permissions import can_edit_event_calendar, can_edit_workspace
@@ -106,12 +106,6 @@ def _read_only(request):
     return None
 
 
-def _post_only(request):
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    return None
-
-
 def _initial(form_class, instance) -> dict:
     """The values an edit form starts from: the object's own."""
     return {field: getattr(instance, field) for field in form_class.base_fields}
@@ -131,12 +125,9 @@ def _form_submit(
     `next_url(result)`. When the form or the service refuses (the service's ValidationError is
     put on the form, field by field), `page(form, status=...)` shows the form again: 400 after a
     POST, 200 for the blank form of a GET."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = save()
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        else:
+    if request.method == "POST":
+        result = form_save(form, save)
+        if result is not None:
             messages.success(request, success(result))
             return redirect(next_url(result))
     return page(form, status=400 if request.method == "POST" else 200)
@@ -259,7 +250,7 @@ def campaign_edit(request, engagement_id: int, traffic_campaign_id: int):
 @permission_required(can_edit_workspace)
 def campaign_delete(request, engagement_id: int, traffic_campaign_id: int):
     engagement, campaign = _campaign(request, engagement_id, traffic_campaign_id)
-    if refused := _post_only(request):
+    if refused := post_only(request):
         return refused
     deleted = _delete_submit(
         request,
@@ -277,7 +268,7 @@ def campaign_delete(request, engagement_id: int, traffic_campaign_id: int):
 @permission_required(can_edit_workspace)
 def creative_upload(request, engagement_id: int, traffic_campaign_id: int):
     engagement, campaign = _campaign(request, engagement_id, traffic_campaign_id)
-    if refused := _post_only(request):
+    if refused := post_only(request):
         return refused
     form = CreativeForm(request.POST, request.FILES)
     return _form_submit(
@@ -307,7 +298,7 @@ def creative_download(request, engagement_id: int, traffic_creative_id: int):
 @permission_required(can_edit_workspace)
 def creative_delete(request, engagement_id: int, traffic_creative_id: int):
     engagement, creative = _creative(request, engagement_id, traffic_creative_id)
-    if refused := _post_only(request):
+    if refused := post_only(request):
         return refused
     _delete_submit(
         request,
@@ -432,7 +423,7 @@ def event_edit(request, traffic_event_id: int):
 @permission_required(can_edit_event_calendar)
 def event_delete(request, traffic_event_id: int):
     event = selectors.platform_event_get_for(agency=request.agency, event_id=traffic_event_id)
-    if refused := _post_only(request):
+    if refused := post_only(request):
         return refused
     services.platform_event_delete(actor=request.membership, event=event)
     messages.success(request, _("Event “%(name)s” deleted.") % {"name": event.name})
@@ -442,7 +433,7 @@ def event_delete(request, traffic_event_id: int):
 @permission_required(can_edit_event_calendar)
 def events_seed(request):
     """Add the usual events of a year (idempotent: a second click adds nothing)."""
-    if refused := _post_only(request):
+    if refused := post_only(request):
         return refused
     form = UsualEventsForm(request.POST, today=timezone.localdate())
     if not form.is_valid():
@@ -555,7 +546,7 @@ def keyword_edit(request, engagement_id: int, traffic_keyword_id: int):
 @permission_required(can_edit_workspace)
 def keyword_delete(request, engagement_id: int, traffic_keyword_id: int):
     engagement, keyword = _keyword(request, engagement_id, traffic_keyword_id)
-    if refused := _post_only(request):
+    if refused := post_only(request):
         return refused
     _delete_submit(
         request,
@@ -608,7 +599,7 @@ def ranks_record(request, engagement_id: int):
 def ranks_upload(request, engagement_id: int):
     """Import a rank CSV, all or nothing."""
     engagement = _engagement(request, engagement_id)
-    if refused := _post_only(request):
+    if refused := post_only(request):
         return refused
     upload_form = RankUploadForm(request.POST, request.FILES)
     return _form_submit(

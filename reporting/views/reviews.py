@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from agency import permissions as agency_permissions
-from agency.views import apply_validation_error
+from agency.views import apply_validation_error, post_only
 from engagements import selectors as engagement_selectors
 from reporting import permissions
 from reporting import reviews as services
@@ -26,13 +26,6 @@ from reporting.forms.reviews import (
     ReviewDraftForm,
 )
 from reporting.models import ActionStatus, Review, ReviewKind
-
-
-def _post_only(request):
-    """After the lookup: a stranger's object is a 404, not a 405."""
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    return None
 
 
 def _read_only(request):
@@ -197,7 +190,7 @@ def review_preview(request, review_id: int):
 @agency_permissions.staff_required
 def review_publish(request, review_id: int):
     review = services.review_get_for(membership=request.membership, review_id=review_id)
-    if refused := _post_only(request):
+    if refused := post_only(request):
         return refused
     try:
         review = services.review_publish(actor=request.membership, review=review)
@@ -210,7 +203,7 @@ def review_publish(request, review_id: int):
 @agency_permissions.staff_required
 def review_refresh(request, review_id: int):
     review = services.review_get_for(membership=request.membership, review_id=review_id)
-    if refused := _post_only(request):
+    if refused := post_only(request):
         return refused
     try:
         review = services.review_refresh(actor=request.membership, review=review)
@@ -224,7 +217,7 @@ def review_refresh(request, review_id: int):
 def review_action_add(request, review_id: int):
     """Add an action item to a draft; htmx swaps the action list, a plain post reloads."""
     review = services.review_get_for(membership=request.membership, review_id=review_id)
-    if refused := _post_only(request):
+    if refused := post_only(request):
         return refused
     form = ActionItemForm(request.POST, agency=request.agency, prefix="action")
     added = False
@@ -248,7 +241,7 @@ def review_action_add(request, review_id: int):
 def action_update(request, action_id: int):
     """Change an action item's status (open, done, dropped); htmx swaps the item's row."""
     item = services.action_get_for(membership=request.membership, action_id=action_id)
-    if refused := _post_only(request):
+    if refused := post_only(request):
         return refused
     form = ActionStatusForm(request.POST)
     errors: list[str] = []
