@@ -63,6 +63,38 @@ PRODUCTS = 200
 SOURCES = ("手淘搜索", "直通车", "猜你喜欢", "手淘首页", "万相台", "淘宝客", "直播", "短视频")
 
 
+def monthly_targets(engagement, months: int, *, gmv_from: int, gmv_step: int) -> None:
+    """A GMV target per plan month (rising by `gmv_step`) and cumulative ROI and conversion."""
+    from engagements.models import EngagementTarget
+
+    EngagementTarget.objects.bulk_create(
+        [
+            EngagementTarget(
+                agency_id=engagement.agency_id,
+                engagement=engagement,
+                metric="gmv",
+                comparison=">=",
+                value=gmv_from + gmv_step * month,
+                period="month",
+                by_month=month,
+            )
+            for month in range(1, months + 1)
+        ]
+        + [
+            EngagementTarget(
+                agency_id=engagement.agency_id,
+                engagement=engagement,
+                metric=metric,
+                comparison=">=",
+                value=value,
+                period="cumulative",
+                by_month=months,
+            )
+            for metric, value in (("roi", 3), ("conversion_rate", "0.025"))
+        ]
+    )
+
+
 def seed_engagement():
     """One agency, brand, store and engagement with a year of daily facts ending yesterday."""
     from django.db import connection
@@ -71,7 +103,7 @@ def seed_engagement():
     from agency.models import Agency, Brand, Membership, Role, Store, User
     from agency.tenancy import agency_scope
     from engagements.lifecycle import Service, Stage
-    from engagements.models import Engagement, EngagementTarget
+    from engagements.models import Engagement
     from execution.metrics.pacing import plan_month_of
     from execution.models import Alert, AlertSeverity, IngestionRun
 
@@ -93,32 +125,7 @@ def seed_engagement():
             stage=Stage.MONITORING,
         )
         months = plan_month_of(first, last)
-        EngagementTarget.objects.bulk_create(
-            [
-                EngagementTarget(
-                    agency=agency,
-                    engagement=engagement,
-                    metric="gmv",
-                    comparison=">=",
-                    value=300000 + 10000 * month,
-                    period="month",
-                    by_month=month,
-                )
-                for month in range(1, months + 1)
-            ]
-            + [
-                EngagementTarget(
-                    agency=agency,
-                    engagement=engagement,
-                    metric=metric,
-                    comparison=">=",
-                    value=value,
-                    period="cumulative",
-                    by_month=months,
-                )
-                for metric, value in (("roi", 3), ("conversion_rate", "0.025"))
-            ]
-        )
+        monthly_targets(engagement, months, gmv_from=300000, gmv_step=10000)
         run = IngestionRun.objects.create(store=store, source="command", status="succeeded")
         evidence = {"cs_avg_first_reply": "41.20", "cs_sessions": "180", "sla_seconds": "30"}
         Alert.objects.bulk_create(

@@ -4,7 +4,8 @@ PostgreSQL that `make services` starts, in a database of its own (portal_bench).
 Every figure is printed as `name: value`, one a line. The engagement list (the page every user
 opens first, for an agency among AGENCIES with many engagements), for staff and for a brand user
 (whose scope adds a brand filter): median milliseconds and SQL queries per request. Metrics
-ingestion and the metric query: see bench/ingest.py.
+ingestion and the metric query: see bench/ingest.py; the full review and its PDF over a year of
+data: bench/review_pdf.py. `BENCH_DATABASE` names another database (two benches at once).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ BRANDS_PER_AGENCY = 25
 ENGAGEMENTS_PER_BRAND = 8
 REQUESTS = 30
 # `python bench/run.py [section ...]` runs only the sections named (all by default).
-SECTIONS = ("list", "ingest", "briefs", "dashboard", "rfm")
+SECTIONS = ("list", "ingest", "briefs", "dashboard", "rfm", "review_pdf")
 BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "portal_bench")
 
 
@@ -146,6 +147,10 @@ def main() -> None:
         from bench.rfm import run_rfm_bench
 
         run_rfm_bench(print_figure)
+    if "review_pdf" in sections:
+        from bench.review_pdf import run_review_pdf_bench
+
+        run_review_pdf_bench(print_figure)
 
 
 def engagement_list_bench() -> None:

@@ -1,6 +1,7 @@
 """Demo monitoring for `seed_demo`: live targets for Brand A's year-long engagement, a week of
-daily briefs already sent for every running engagement with data, and reviews (two weekly
-reviews published, the second carrying the first one's action items; last month's draft).
+daily briefs already sent for every running engagement with data, reviews (two weekly reviews
+published, the second carrying the first one's action items; last month's draft), and a draft
+full review of the engagement so far with its proposed findings and one action item.
 Written through the services, as the hourly job and the staff would.
 
 Idempotent: briefs and reviews that exist are left alone; targets are set only where none are.
@@ -22,7 +23,8 @@ from execution.metrics.pacing import add_months, plan_month_bounds, plan_month_o
 from execution.metrics.query import metrics_query
 from reporting import reviews
 from reporting.briefs.services import brief_issue_and_deliver
-from reporting.models import ActionStatus, Review, ReviewKind
+from reporting.full_review.services import action_add, full_review_draft, full_review_update
+from reporting.models import ActionStatus, FullReview, Review, ReviewKind
 
 MONITORED_ENGAGEMENT = "Brand A 全链路增长 2026"
 BRIEF_DAYS = 7
@@ -39,6 +41,7 @@ def reporting_seed_demo(*, agency: Agency, today: datetime.date | None = None) -
     _briefs(today)
     if engagement is not None:
         _reviews(engagement, today)
+        _full_review(engagement, today)
 
 
 def _targets(engagement: Engagement, today: datetime.date) -> None:
@@ -154,3 +157,26 @@ def _reviews(engagement: Engagement, today: datetime.date) -> None:
         reviews.review_draft(
             engagement=engagement, kind=ReviewKind.MONTH, period_start=month_start, actor=manager
         )
+
+
+def _full_review(engagement: Engagement, today: datetime.date) -> None:
+    """A draft full review of the engagement so far (figures and proposed findings from the
+    data), with the answers and one action item written, ready for the account manager."""
+    if FullReview.objects.filter(engagement=engagement).exists() or engagement.start_date >= today:
+        return
+    manager = engagement.account_manager
+    review = full_review_draft(actor=manager, engagement=engagement)
+    full_review_update(
+        actor=manager,
+        review=review,
+        narrative="上线以来支付金额与访客稳步增长；直通车回报最好，万相台需要收缩人群。",
+        target_answer="已结束的月度目标大部分达成，详见目标达成表。",
+        cause_answer="万相台拉新人群过宽，点击转化偏低；部分详情页加载慢，跳失率偏高。",
+    )
+    action_add(
+        actor=manager,
+        review=review,
+        title="收窄万相台人群包并重做两款主推详情页",
+        owner=manager,
+        due_date=today + datetime.timedelta(days=14),
+    )

@@ -274,3 +274,202 @@ class ExportRecord(AgencyOwnedModel):
 
     def __str__(self) -> str:
         return self.filename
+
+
+# --- steps 7 and 8: the full review (全面效果复盘) and the long-term plan (长期合作建议) ---------
+
+
+class FullReview(AgencyOwnedModel):
+    """The full review of an engagement, or of a stage of it (a chosen period): the figures
+    (`content`, built by `reporting.full_review.figures`), the staff's answers to the three
+    questions of a 复盘 (did we hit the target; what went wrong and why; who fixes what by when:
+    the answers, the findings with their evidence and the action items), published to the brand.
+    Publishing the first one opens the lifecycle gate to step 8."""
+
+    engagement = models.ForeignKey(
+        "engagements.Engagement", on_delete=models.CASCADE, related_name="full_reviews"
+    )
+    period_start = models.DateField(_("from"))
+    period_end = models.DateField(_("to"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.DRAFT
+    )
+    content = models.JSONField(_("figures"), default=dict)
+    narrative = models.TextField(_("summary"), blank=True)
+    target_answer = models.TextField(_("did we hit the target?"), blank=True)
+    cause_answer = models.TextField(_("what went wrong, and why?"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("published by"),
+    )
+
+    tenant_parent = "engagement"
+    tenant_brand_path = "engagement__store__brand"
+
+    class Meta:
+        verbose_name = _("full review")
+        verbose_name_plural = _("full reviews")
+        ordering = ["-period_end", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "engagement", "period_start", "period_end"],
+                name="full_review_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")),
+                name="full_review_period_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} {self.period_start}–{self.period_end}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == ReviewStatus.PUBLISHED
+
+
+class FindingKind(models.TextChoices):
+    STRENGTH = "strength", _("Strength")
+    WEAKNESS = "weakness", _("Weak spot")
+
+
+class FullReviewFinding(AgencyOwnedModel):
+    """A strength or a weak spot of a full review, with the evidence behind it (a figure, a
+    comparison). `rule` names the figure check that proposed it; blank for the staff's own."""
+
+    review = models.ForeignKey(FullReview, on_delete=models.CASCADE, related_name="findings")
+    kind = models.CharField(_("kind"), max_length=10, choices=FindingKind.choices)
+    statement = models.CharField(_("finding"), max_length=300)
+    evidence = models.TextField(_("evidence"))
+    rule = models.CharField(max_length=40, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    tenant_parent = "review"
+    tenant_brand_path = "review__engagement__store__brand"
+
+    class Meta:
+        verbose_name = _("finding")
+        verbose_name_plural = _("findings")
+        ordering = ["kind", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.statement
+
+
+class FullReviewAction(AgencyOwnedModel):
+    """Who fixes what by when: an action item of a full review, with an owner and a due date."""
+
+    review = models.ForeignKey(FullReview, on_delete=models.CASCADE, related_name="actions")
+    title = models.CharField(_("action"), max_length=300)
+    owner = models.ForeignKey(
+        "agency.Membership", on_delete=models.PROTECT, related_name="+", verbose_name=_("owner")
+    )
+    due_date = models.DateField(_("due"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=ActionStatus.choices, default=ActionStatus.OPEN
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    tenant_parent = "review"
+    tenant_brand_path = "review__engagement__store__brand"
+
+    class Meta:
+        verbose_name = _("action item")
+        verbose_name_plural = _("action items")
+        ordering = ["due_date", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class LongTermPlan(AgencyOwnedModel):
+    """The long-term plan (长期合作建议) drawn from a full review: recommendations proposed by
+    rules (each with its reason and numbers) and the staff's own, edited and published to the
+    brand. `next_proposal` is the proposal draft "next proposal" started from it."""
+
+    full_review = models.ForeignKey(
+        FullReview, on_delete=models.CASCADE, related_name="plans", verbose_name=_("full review")
+    )
+    engagement = models.ForeignKey(
+        "engagements.Engagement", on_delete=models.CASCADE, related_name="long_term_plans"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.DRAFT
+    )
+    summary = models.TextField(_("summary"), blank=True)
+    suggested_services = models.JSONField(_("suggested scope"), default=list, blank=True)
+    next_proposal = models.ForeignKey(
+        "proposals.Proposal",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("next proposal"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("published by"),
+    )
+
+    tenant_parent = "engagement"
+    tenant_brand_path = "engagement__store__brand"
+
+    class Meta:
+        verbose_name = _("long-term plan")
+        verbose_name_plural = _("long-term plans")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One plan per full review.
+            models.UniqueConstraint(fields=["agency", "full_review"], name="plan_once_per_review")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} ({self.full_review})"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == ReviewStatus.PUBLISHED
+
+
+class Recommendation(AgencyOwnedModel):
+    """One recommendation of a long-term plan. `rule` names the rule that proposed it (its
+    `figures` are the numbers it fired on); blank for the staff's own."""
+
+    plan = models.ForeignKey(LongTermPlan, on_delete=models.CASCADE, related_name="recommendations")
+    rule = models.CharField(max_length=40, blank=True)
+    title = models.CharField(_("recommendation"), max_length=200)
+    reason = models.TextField(_("reason"))
+    figures = models.JSONField(default=dict, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    tenant_parent = "plan"
+    tenant_brand_path = "plan__engagement__store__brand"
+
+    class Meta:
+        verbose_name = _("recommendation")
+        verbose_name_plural = _("recommendations")
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -171,7 +171,7 @@ def periods_due(today: datetime.date) -> list[tuple[str, datetime.date]]:
 # --- figures --------------------------------------------------------------------------------
 
 
-def _json(value):
+def json_value(value):
     """JSON-safe: decimals as strings, dates as ISO, counts as numbers."""
     if isinstance(value, Decimal):
         return str(value)
@@ -243,7 +243,7 @@ def _action_snapshot(item: ReviewActionItem) -> dict:
         "id": item.pk,
         "title": item.title,
         "owner": item.owner.user.display_name if item.owner_id else "",
-        "due_date": _json(item.due_date),
+        "due_date": json_value(item.due_date),
         "status": item.status,
     }
 
@@ -282,10 +282,10 @@ def review_figures(
         value, before = current.get(name), previous.get(name)
         absolute, relative = _change(value, before)
         metrics[name] = {
-            "value": _json(value),
-            "previous": _json(before),
-            "change": _json(absolute),
-            "change_ratio": _json(relative),
+            "value": json_value(value),
+            "previous": json_value(before),
+            "change": json_value(absolute),
+            "change_ratio": json_value(relative),
         }
 
     daily = {
@@ -301,8 +301,8 @@ def review_figures(
     days, previous_days = _days(period_start, period_end), _days(previous_start, previous_end)
     series = {
         name: {
-            "current": [_json(daily.get(day, {}).get(name)) for day in days],
-            "previous": [_json(daily.get(day, {}).get(name)) for day in previous_days],
+            "current": [json_value(daily.get(day, {}).get(name)) for day in days],
+            "previous": [json_value(daily.get(day, {}).get(name)) for day in previous_days],
         }
         for name in CHART_METRICS
     }
@@ -337,8 +337,8 @@ def review_figures(
         sources.append(
             {
                 "source": row["source"],
-                **{name: _json(row[name]) for name in SOURCE_METRICS},
-                "share": _json(share),
+                **{name: json_value(row[name]) for name in SOURCE_METRICS},
+                "share": json_value(share),
                 "previous_visitors": previous_sources.get(row["source"], {}).get("visitors"),
             }
         )
@@ -395,7 +395,7 @@ def review_figures(
         "sources": sources,
         "campaigns": [
             {
-                key: _json(value)
+                key: json_value(value)
                 for key, value in row.items()
                 if key not in ("period_start", "period_end")
             }
@@ -406,7 +406,7 @@ def review_figures(
             {
                 "item_id": row["item_id"],
                 "item_name": row["item_name"],
-                **{name: _json(row[name]) for name in PRODUCT_METRICS},
+                **{name: json_value(row[name]) for name in PRODUCT_METRICS},
             }
             for row in product_rows[:TOP_PRODUCTS]
         ],
@@ -737,32 +737,37 @@ def review_list(*, membership: Membership, engagement: Engagement) -> QuerySet[R
     return reviews.order_by("-period_start", "kind")
 
 
+def visible_row_or_404(rows: QuerySet, *, membership: Membership, pk: int):
+    """A report row (review, full review, plan) if the member may see it: the same 404 for
+    missing, another agency's or brand's, and (for brand users) a draft. `rows` is the
+    model's tenant-scoped queryset with its joins."""
+    if not membership.is_staff_member:
+        rows = rows.filter(status=ReviewStatus.PUBLISHED)
+    row = rows.filter(pk=pk).first()
+    if row is None:
+        raise Http404
+    return row
+
+
+def staff_row_or_404(rows: QuerySet, *, membership: Membership, pk: int):
+    """A part only staff work on (an action item, a finding, a recommendation): 404 alike for
+    missing, another agency's and brand users."""
+    row = rows.filter(pk=pk).first() if membership.is_staff_member else None
+    if row is None:
+        raise Http404
+    return row
+
+
 def review_get_for(*, membership: Membership, review_id: int) -> Review:
-    """The review if the member may see it: the same 404 for missing, another agency's or
-    brand's, and (for brand users) a draft."""
-    reviews = Review.objects.filter(pk=review_id).select_related(
+    rows = Review.objects.select_related(
         "engagement__store__brand", "engagement__agency", "published_by"
     )
-    if not membership.is_staff_member:
-        reviews = reviews.filter(status=ReviewStatus.PUBLISHED)
-    review = reviews.first()
-    if review is None:
-        raise Http404
-    return review
+    return visible_row_or_404(rows, membership=membership, pk=review_id)
 
 
 def action_get_for(*, membership: Membership, action_id: int) -> ReviewActionItem:
-    """An action item for staff; 404 alike for missing, another agency's and brand users."""
-    if not membership.is_staff_member:
-        raise Http404
-    item = (
-        ReviewActionItem.objects.filter(pk=action_id)
-        .select_related("review__engagement", "owner__user")
-        .first()
-    )
-    if item is None:
-        raise Http404
-    return item
+    rows = ReviewActionItem.objects.select_related("review__engagement", "owner__user")
+    return staff_row_or_404(rows, membership=membership, pk=action_id)
 
 
 def review_owner_choices(*, agency: Agency) -> QuerySet[Membership]:
@@ -781,7 +786,7 @@ def review_owner_choices(*, agency: Agency) -> QuerySet[Membership]:
 # Chinese and English and the stored JSON holds no language.
 
 
-def _ad_tool_label(tool: str) -> str:
+def ad_tool_label(tool: str) -> str:
     return str(AdTool(tool).label) if tool in AdTool.values else tool
 
 
@@ -863,7 +868,7 @@ def _chart(name: str, days: list, previous_days: list, current: list, previous: 
     )
 
 
-def _period_text(start: str, end: str) -> str:
+def period_text(start: str, end: str) -> str:
     try:
         first, last = datetime.date.fromisoformat(start), datetime.date.fromisoformat(end)
     except (TypeError, ValueError):
@@ -871,7 +876,7 @@ def _period_text(start: str, end: str) -> str:
     return f"{formats.date_format(first, 'Y-m-d')} – {formats.date_format(last, 'Y-m-d')}"
 
 
-def _timestamp(value) -> datetime.datetime | None:
+def timestamp_of(value) -> datetime.datetime | None:
     try:
         return datetime.datetime.fromisoformat(value)
     except (TypeError, ValueError):
@@ -925,7 +930,7 @@ def review_page(*, review: Review) -> dict:
                 "label": metric_label(name),
                 "comparison": comparisons.get(pace.get("comparison"), pace.get("comparison")),
                 "target": format_value(name, pace.get("target")),
-                "period": _period_text(pace.get("period_start"), pace.get("period_end")),
+                "period": period_text(pace.get("period_start"), pace.get("period_end")),
                 "cumulative": pace.get("period") == "cumulative",
                 "by_month": pace.get("by_month"),
                 "actual": format_value(name, pace.get("actual")),
@@ -968,7 +973,7 @@ def review_page(*, review: Review) -> dict:
     ]
     campaigns = [
         {
-            "ad_tool": _ad_tool_label(row.get("ad_tool", "")),
+            "ad_tool": ad_tool_label(row.get("ad_tool", "")),
             "campaign": row.get("campaign", ""),
             **{name: format_value(name, row.get(name)) for name in CAMPAIGN_METRICS},
         }
@@ -1022,15 +1027,15 @@ def review_page(*, review: Review) -> dict:
     period = content.get("period") or {}
     previous_period_ = content.get("previous_period") or {}
     return {
-        "period": _period_text(period.get("start"), period.get("end"))
-        or _period_text(review.period_start.isoformat(), review.period_end.isoformat()),
-        "previous_period": _period_text(previous_period_.get("start"), previous_period_.get("end")),
+        "period": period_text(period.get("start"), period.get("end"))
+        or period_text(review.period_start.isoformat(), review.period_end.isoformat()),
+        "previous_period": period_text(previous_period_.get("start"), previous_period_.get("end")),
         "days": period.get("days"),
         "data_days": content.get("data_days"),
         "incomplete": period.get("days") is not None
         and content.get("data_days") is not None
         and content.get("data_days") < period.get("days"),
-        "generated_at": _timestamp(content.get("generated_at")),
+        "generated_at": timestamp_of(content.get("generated_at")),
         "metrics": metric_lines,
         "targets": targets,
         "charts": charts,

@@ -122,6 +122,11 @@ def test_seed_demo_is_idempotent_and_logs_in(db, settings, client):
             "Brand A",
             "Brand B",
         }
+        # One draft full review (not duplicated by the second run), with its proposed findings.
+        from reporting.models import FullReview
+
+        review = FullReview.objects.get()
+        assert review.findings.exists() and review.actions.count() == 1
 
 
 def test_seed_demo_refuses_without_debug(db, settings):

@@ -10,8 +10,9 @@ stored field. Choice fields are written as their stored codes ("zhitongche", "do
 not depend on the reader's language; the README of the ZIP says so.
 
 Audience: the brand export holds what the brand sees in the portal (brand-visible campaigns,
-setup items and offers; published reviews and their action items; no targeting notes, no
-visibility flags, no reminder settings); the internal export adds every internal row and field.
+setup items and offers; published reviews, full reviews and long-term plans with their action
+items, findings and recommendations; no targeting notes, no visibility flags, no reminder
+settings, no rule codes); the internal export adds every internal row and field.
 """
 
 from __future__ import annotations
@@ -38,7 +39,17 @@ from execution.models import (
     StoreDaySourceFact,
     TierSnapshot,
 )
-from reporting.models import ExportAudience, Review, ReviewActionItem, ReviewStatus
+from reporting.models import (
+    ExportAudience,
+    FullReview,
+    FullReviewAction,
+    FullReviewFinding,
+    LongTermPlan,
+    Recommendation,
+    Review,
+    ReviewActionItem,
+    ReviewStatus,
+)
 
 CHUNK_SIZE = 2000
 
@@ -49,6 +60,18 @@ CENT = Decimal("0.01")
 
 # The main figures of a review, read from its stored content.
 REVIEW_FIGURES = ("gmv", "visitors", "paying_buyers", "conversion_rate", "ad_spend", "roi")
+# The whole-period totals of a full review (`content["totals"]`).
+FULL_REVIEW_FIGURES = (
+    "gmv",
+    "visitors",
+    "paying_buyers",
+    "conversion_rate",
+    "aov",
+    "repurchase_rate",
+    "ad_spend",
+    "ad_gmv",
+    "roi",
+)
 
 
 @dataclass(frozen=True)
@@ -131,6 +154,14 @@ class ExportScope:
     def reviews(self) -> QuerySet:
         reviews = Review.objects.filter(engagement=self.engagement)
         return reviews if self.internal else reviews.filter(status=ReviewStatus.PUBLISHED)
+
+    def full_reviews(self) -> QuerySet:
+        reviews = FullReview.objects.filter(engagement=self.engagement)
+        return reviews if self.internal else reviews.filter(status=ReviewStatus.PUBLISHED)
+
+    def plans(self) -> QuerySet:
+        plans = LongTermPlan.objects.filter(engagement=self.engagement)
+        return plans if self.internal else plans.filter(status=ReviewStatus.PUBLISHED)
 
     def local_date(self, moment: datetime.datetime | None) -> datetime.date | None:
         """A stored time as the agency's local date (reports use local dates)."""
@@ -381,14 +412,18 @@ def _tier_snapshots(scope: ExportScope) -> Table:
     )
 
 
-def _figure(content: dict, name: str):
-    """A review's stored figure (a decimal string or a count) as a number."""
-    value = ((content.get("metrics") or {}).get(name) or {}).get("value")
+def _stored_number(name: str, value):
+    """A metric's value as stored in a report's JSON (a decimal string or a count): a number."""
     if value is None:
         return None
     if METRICS[name].unit == "count":
         return int(value)
     return Decimal(str(value))
+
+
+def _figure(content: dict, name: str):
+    """A review's stored figure as a number."""
+    return _stored_number(name, ((content.get("metrics") or {}).get(name) or {}).get("value"))
 
 
 def _reviews(scope: ExportScope) -> Table:
@@ -457,6 +492,179 @@ def _review_actions(scope: ExportScope) -> Table:
     )
 
 
+FULL_REVIEW_ID = Column("full_review_id", "全面复盘编号", INTEGER)
+PLAN_ID = Column("plan_id", "合作建议编号", INTEGER)
+
+
+def _full_reviews(scope: ExportScope) -> Table:
+    queryset = scope.full_reviews()
+    columns = [
+        FULL_REVIEW_ID,
+        Column("period_start", "开始日期", DATE),
+        Column("period_end", "结束日期", DATE),
+    ]
+    if scope.internal:
+        columns.append(Column("status", "状态"))
+    columns.append(Column("published_on", "发布日期", DATE))
+    columns += [metric_column(name) for name in FULL_REVIEW_FIGURES]
+    columns += [
+        Column("targets_met", "达成目标数", INTEGER),
+        Column("targets_judged", "已结束目标数", INTEGER),
+        Column("narrative", "总结"),
+        Column("target_answer", "目标是否达成"),
+        Column("cause_answer", "问题与原因"),
+    ]
+    fields = ["pk", "period_start", "period_end", "status", "published_at", "content"]
+    fields += ["narrative", "target_answer", "cause_answer"]
+
+    def rows() -> Iterator[tuple]:
+        for pk, start, end, status, published_at, content, *answers in _stream(
+            queryset.order_by("period_start", "period_end", "pk"), fields
+        ):
+            content = content or {}
+            totals = content.get("totals") or {}
+            row = [pk, start, end]
+            if scope.internal:
+                row.append(status)
+            row.append(scope.local_date(published_at))
+            row += [_stored_number(name, totals.get(name)) for name in FULL_REVIEW_FIGURES]
+            row += [content.get("targets_met"), content.get("targets_judged"), *answers]
+            yield tuple(row)
+
+    return Table(
+        key="full_reviews",
+        zh="全面复盘",
+        description="Full reviews of the engagement or a stage of it: period, the period's "
+        "totals (conversion_rate and repurchase_rate as fractions, roi as a multiple), targets "
+        'met of those whose period ended, the summary and the answers to "did we hit the '
+        'target?" and "what went wrong, and why?".',
+        columns=tuple(columns),
+        rows=rows,
+        count=queryset.count,
+    )
+
+
+def _full_review_findings(scope: ExportScope) -> Table:
+    queryset = FullReviewFinding.objects.filter(review__in=scope.full_reviews())
+    columns = [
+        FULL_REVIEW_ID,
+        Column("kind", "类型"),
+        Column("statement", "发现"),
+        Column("evidence", "依据"),
+    ]
+    fields = ["review_id", "kind", "statement", "evidence"]
+    if scope.internal:
+        columns.append(Column("rule", "规则"))
+        fields.append("rule")
+    order = ("review__period_start", "review_id", "kind", "position", "pk")
+    return Table(
+        key="full_review_findings",
+        zh="全面复盘发现",
+        description="The full reviews' strengths and weak spots (kind strength or weakness), "
+        "each with its evidence.",
+        columns=tuple(columns),
+        rows=lambda: _stream(queryset.order_by(*order), fields),
+        count=queryset.count,
+    )
+
+
+def _full_review_actions(scope: ExportScope) -> Table:
+    queryset = FullReviewAction.objects.filter(review__in=scope.full_reviews())
+    columns = (
+        FULL_REVIEW_ID,
+        Column("title", "行动项"),
+        Column("owner", "负责人"),
+        Column("due_date", "截止日期", DATE),
+        Column("status", "状态"),
+    )
+    fields = ["review_id", "title", "owner__user__full_name", "owner__user__email"]
+    fields += ["due_date", "status"]
+
+    def rows() -> Iterator[tuple]:
+        order = ("review__period_start", "review_id", "due_date", "pk")
+        for review_id, title, full_name, email, due, status in _stream(
+            queryset.order_by(*order), fields
+        ):
+            yield (review_id, title, _owner_name(full_name, email), due, status)
+
+    return Table(
+        key="full_review_actions",
+        zh="全面复盘行动项",
+        description="The full reviews' action items: what, who, by when, and how it went.",
+        columns=columns,
+        rows=rows,
+        count=queryset.count,
+    )
+
+
+def _plans(scope: ExportScope) -> Table:
+    queryset = scope.plans()
+    columns = [PLAN_ID, FULL_REVIEW_ID]
+    if scope.internal:
+        columns.append(Column("status", "状态"))
+    columns += [
+        Column("published_on", "发布日期", DATE),
+        Column("summary", "总结"),
+        Column("suggested_services", "建议服务范围"),
+    ]
+    fields = ["pk", "full_review_id", "status", "published_at", "summary", "suggested_services"]
+
+    def rows() -> Iterator[tuple]:
+        order = ("full_review__period_start", "full_review_id", "pk")
+        for pk, review_id, status, published_at, summary, services in _stream(
+            queryset.order_by(*order), fields
+        ):
+            row = [pk, review_id]
+            if scope.internal:
+                row.append(status)
+            row += [scope.local_date(published_at), summary, ",".join(services or [])]
+            yield tuple(row)
+
+    return Table(
+        key="long_term_plans",
+        zh="长期合作建议",
+        description="Long-term plans drawn from the full reviews: the summary and the "
+        "suggested scope (service codes, comma-separated).",
+        columns=tuple(columns),
+        rows=rows,
+        count=queryset.count,
+    )
+
+
+def _recommendations(scope: ExportScope) -> Table:
+    queryset = Recommendation.objects.filter(plan__in=scope.plans())
+    columns = [
+        PLAN_ID,
+        Column("position", "序号", INTEGER),
+        Column("title", "建议"),
+        Column("reason", "理由"),
+    ]
+    if scope.internal:
+        columns.append(Column("rule", "规则"))
+
+    def rows() -> Iterator[tuple]:
+        fields = ["plan_id", "title", "reason", "rule"]
+        order = ("plan__full_review__period_start", "plan_id", "position", "pk")
+        current, number = None, 0
+        for plan_id, title, reason, rule in _stream(queryset.order_by(*order), fields):
+            number = number + 1 if plan_id == current else 1
+            current = plan_id
+            row = [plan_id, number, title, reason]
+            if scope.internal:
+                row.append(rule)
+            yield tuple(row)
+
+    return Table(
+        key="plan_recommendations",
+        zh="合作建议明细",
+        description="The long-term plans' recommendations, numbered in each plan's order, "
+        "each with its reason.",
+        columns=tuple(columns),
+        rows=rows,
+        count=queryset.count,
+    )
+
+
 def export_tables(*, engagement: Engagement, audience: str) -> list[Table]:
     """Every table of the handover, in the order of the workbook's sheets."""
     scope = ExportScope(engagement=engagement, audience=audience)
@@ -512,4 +720,9 @@ def export_tables(*, engagement: Engagement, audience: str) -> list[Table]:
         _tier_snapshots(scope),
         _reviews(scope),
         _review_actions(scope),
+        _full_reviews(scope),
+        _full_review_findings(scope),
+        _full_review_actions(scope),
+        _plans(scope),
+        _recommendations(scope),
     ]

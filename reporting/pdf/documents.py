@@ -6,8 +6,10 @@ query, formatted by `execution.metrics.formatting`.
 Charts: the brief shows the last 14 days of GMV and visitors through its day, a review the
 period's daily GMV and visitors against the previous period's, the diagnosis the 90 days of GMV
 and visitors up to the last day with data on or before the report's date (the window of its
-baseline). The brief's and diagnosis' trends are read from the data as it is now: a late
-correction shows in them (a corrected brief also gets its own revision).
+baseline), a full review the GMV of each month of its period and the ROI of each ad tool. The
+brief's, diagnosis' and full review's monthly GMV are read from the data as it is now: a late
+correction shows in them (a corrected brief also gets its own revision); every other figure of a
+full review or a long-term plan is the stored one.
 """
 
 from __future__ import annotations
@@ -18,17 +20,22 @@ import zoneinfo
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.safestring import SafeString
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from diagnostics.models import DiagnosisReport
 from engagements.models import Engagement
-from execution.metrics.formatting import format_value, metric_label
+from execution.metrics.formatting import format_percent, format_value, metric_label
 from execution.metrics.query import metrics_query
+from execution.models import Campaign, Offer, SetupItem
 from proposals.models import ProposalVersion
 from proposals.selectors import version_approval
 from reporting import reviews
 from reporting.briefs.render import brief_display
-from reporting.models import DailyBrief, Review
+from reporting.full_review.figures import MIN_SPEND_SHARE, MIN_VISITOR_SHARE
+from reporting.full_review.page import full_review_page, plan_page
+from reporting.models import DailyBrief, FullReview, LongTermPlan, Review
 from reporting.pdf.charts import Series, bar_chart, line_chart
 from reporting.pdf.render import agency_colour
 
@@ -39,6 +46,9 @@ DIAGNOSIS_LOOKBACK_DAYS = 365
 TREND_METRICS = ("gmv", "visitors")
 PREVIOUS_COLOUR = "#9aa0a6"
 SOURCE_BARS = 8
+# A full review lists the campaigns with the best ROI; the rest are counted, not listed.
+FULL_REVIEW_CAMPAIGNS = 20
+TIMELINE_KINDS = {"campaign": Campaign, "offer": Offer, "setup": SetupItem}
 
 
 @dataclass(frozen=True)
@@ -255,4 +265,91 @@ def review_document(*, review: Review) -> PdfDocument:
         title=f"{kind} · {brand}",
         period=(review.period_start, review.period_end),
         filename=pdf_filename(brand, kind, _period_name(review.period_start, review.period_end)),
+    )
+
+
+# --- full review and long-term plan (steps 7 and 8) --------------------------------------------
+
+
+def _month_gmv_chart(content: dict, colour: str) -> SafeString:
+    """Bars of the GMV of each calendar month of the period (the first and last clipped to it),
+    from the review's stored figures: a published review's PDF does not move with late data."""
+    return bar_chart(
+        rows=[
+            (row["month"], row["gmv"], format_value("gmv", row["gmv"]))
+            for row in content.get("months") or []
+        ],
+        colour=colour,
+    )
+
+
+def _channel_roi_chart(content: dict, colour: str) -> SafeString:
+    return bar_chart(
+        rows=[
+            (
+                reviews.ad_tool_label(row.get("ad_tool", "")),
+                row.get("roi"),
+                format_value("roi", row.get("roi")),
+            )
+            for row in content.get("channels") or []
+        ],
+        colour=colour,
+    )
+
+
+def _tier_rows(tiers: dict | None) -> list[dict]:
+    """The first and the last month's tiers side by side, one row per tier."""
+    if not tiers:
+        return []
+    first = {row["tier"]: row for row in tiers["first"]}
+    last = {row["tier"]: row for row in tiers["last"]}
+    order = [row["tier"] for row in tiers["first"]]
+    order += [row["tier"] for row in tiers["last"] if row["tier"] not in first]
+    return [{"tier": tier, "first": first.get(tier), "last": last.get(tier)} for tier in order]
+
+
+def full_review_document(*, review: FullReview, brand_view: bool) -> PdfDocument:
+    """The full review as the reader may see it: the brand's view leaves out the timeline's
+    internal entries (staff see them, marked)."""
+    engagement = review.engagement
+    colour = agency_colour(engagement.agency)
+    page = full_review_page(review=review, brand_view=brand_view)
+    for entry in page["timeline"]:
+        model = TIMELINE_KINDS.get(entry["kind"])
+        entry["kind_label"] = capfirst(model._meta.verbose_name) if model else entry["kind"]
+    campaigns = page["campaigns"][:FULL_REVIEW_CAMPAIGNS]
+    brand = engagement.store.brand.name
+    title = _("Full review")
+    return PdfDocument(
+        template="reporting/pdf/full_review.html",
+        context={
+            "engagement": engagement,
+            "review": review,
+            "page": page,
+            "brand_view": brand_view,
+            "campaigns": campaigns,
+            "campaigns_more": max(page["campaigns_total"] - len(campaigns), 0),
+            "tier_rows": _tier_rows(page["tiers"]),
+            "min_spend_share": format_percent(MIN_SPEND_SHARE),
+            "min_visitor_share": format_percent(MIN_VISITOR_SHARE),
+            "month_chart": _month_gmv_chart(review.content, colour),
+            "channel_chart": _channel_roi_chart(review.content or {}, colour),
+        },
+        title=f"{title} · {brand}",
+        period=(review.period_start, review.period_end),
+        filename=pdf_filename(brand, title, _period_name(review.period_start, review.period_end)),
+    )
+
+
+def plan_document(*, plan: LongTermPlan) -> PdfDocument:
+    engagement = plan.engagement
+    review = plan.full_review
+    brand = engagement.store.brand.name
+    title = _("Long-term plan")
+    return PdfDocument(
+        template="reporting/pdf/plan.html",
+        context={"engagement": engagement, "plan": plan, "page": plan_page(plan=plan)},
+        title=f"{title} · {brand}",
+        period=(review.period_start, review.period_end),
+        filename=pdf_filename(brand, title, _period_name(review.period_start, review.period_end)),
     )

@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from agency.tenancy import agency_scope
@@ -31,7 +32,15 @@ from execution.models import (
 )
 from reporting.exports.tables import DATE, INTEGER, MONEY, Column, Table
 from reporting.exports.writers import write_csv_zip, write_xlsx
-from reporting.models import ExportRecord, ReviewStatus
+from reporting.models import (
+    ExportRecord,
+    FullReview,
+    FullReviewAction,
+    FullReviewFinding,
+    LongTermPlan,
+    Recommendation,
+    ReviewStatus,
+)
 
 ALL_HOSTILE = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "\0x"]
 # PostgreSQL text cannot hold NUL, so no stored row can start with one; the writers' own test
@@ -223,7 +232,90 @@ def handover(
     )
     draft = make_review(engagement_a, status=ReviewStatus.DRAFT, narrative="DRAFT-NARRATIVE")
     make_action_item(draft, title="DRAFT-ACTION")
+    add_full_reviews(engagement_a, demo_manager)
     return engagement_a
+
+
+def add_full_reviews(engagement, owner) -> None:
+    """Two published full reviews (the first with a published plan, the second with a draft
+    one) and a draft review, each with a finding and an action item."""
+    with agency_scope(engagement.agency_id):
+        published, second, draft = (
+            FullReview.objects.create(
+                engagement=engagement,
+                period_start=start,
+                period_end=end,
+                status=status,
+                published_at=timezone.now() if status == ReviewStatus.PUBLISHED else None,
+                content=content,
+                narrative=narrative,
+                target_answer="一月目标未达成",
+                cause_answer="投放不足",
+            )
+            for start, end, status, content, narrative in (
+                (
+                    datetime.date(2026, 1, 1),
+                    datetime.date(2026, 2, 28),
+                    ReviewStatus.PUBLISHED,
+                    {
+                        "totals": {
+                            "gmv": "6999.75",
+                            "visitors": 2200,
+                            "conversion_rate": "0.031818",
+                            "aov": None,
+                            "roi": "3.250000",
+                        },
+                        "targets_met": 1,
+                        "targets_judged": 2,
+                    },
+                    HOSTILE[1],
+                ),
+                (
+                    datetime.date(2026, 3, 1),
+                    datetime.date(2026, 3, 31),
+                    ReviewStatus.PUBLISHED,
+                    {},
+                    "",
+                ),
+                (
+                    datetime.date(2026, 1, 1),
+                    datetime.date(2026, 3, 31),
+                    ReviewStatus.DRAFT,
+                    {},
+                    "DRAFT-FULL-REVIEW",
+                ),
+            )
+        )
+        for review, statement, title in (
+            (published, "搜索增长", "加投直通车"),
+            (draft, "DRAFT-FINDING", "DRAFT-FULL-ACTION"),
+        ):
+            FullReviewFinding.objects.create(
+                review=review,
+                kind="strength",
+                statement=statement,
+                evidence="访客 +20%\n转化 +5%",
+                rule="SECRET-RULE",
+            )
+            FullReviewAction.objects.create(
+                review=review, title=title, owner=owner, due_date=datetime.date(2026, 3, 15)
+            )
+        plan = LongTermPlan.objects.create(
+            full_review=published,
+            engagement=engagement,
+            status=ReviewStatus.PUBLISHED,
+            published_at=timezone.now(),
+            summary="继续合作",
+            suggested_services=["traffic", "conversion"],
+        )
+        for position, title in ((3, "扩大预算"), (5, "私域运营")):  # gaps, as after a delete
+            Recommendation.objects.create(
+                plan=plan, title=title, reason="ROI 3.25", rule="SECRET-RULE", position=position
+            )
+        draft_plan = LongTermPlan.objects.create(full_review=second, engagement=engagement)
+        Recommendation.objects.create(
+            plan=draft_plan, title="DRAFT-RECOMMENDATION", reason="draft", position=0
+        )
 
 
 def db_sum(engagement, model, field):
@@ -257,6 +349,11 @@ def test_the_workbook_holds_the_database_numbers_as_numbers_and_dates_as_dates(
         "tier_snapshots",
         "reviews",
         "review_actions",
+        "full_reviews",
+        "full_review_findings",
+        "full_review_actions",
+        "long_term_plans",
+        "plan_recommendations",
     ]
     store_day = book["store_day"]
     assert store_day[0][0].value == "日期 date"
@@ -312,6 +409,27 @@ def test_the_workbook_holds_the_database_numbers_as_numbers_and_dates_as_dates(
     assert column(reviews, "conversion_rate")[0] == pytest.approx(0.031818)
     assert column(reviews, "roi")[0] == 3.25
     assert column(book["review_actions"], "title") == ["'-2+3", "DRAFT-ACTION"]
+    full_reviews = book["full_reviews"]
+    assert column(full_reviews, "status") == ["published", "draft", "published"]
+    assert column(full_reviews, "gmv") == [6999.75, None, None]
+    assert column(full_reviews, "visitors")[0] == 2200
+    assert isinstance(column(full_reviews, "visitors")[0], int)
+    assert column(full_reviews, "conversion_rate")[0] == pytest.approx(0.031818)
+    assert column(full_reviews, "roi")[0] == 3.25
+    assert column(full_reviews, "targets_met")[0] == 1
+    assert column(full_reviews, "targets_judged")[0] == 2
+    assert column(full_reviews, "narrative")[0] == "'" + HOSTILE[1]
+    assert column(full_reviews, "period_end")[0].date() == datetime.date(2026, 2, 28)
+    findings = book["full_review_findings"]
+    assert column(findings, "statement") == ["搜索增长", "DRAFT-FINDING"]
+    assert column(findings, "evidence")[0] == "访客 +20%\n转化 +5%"
+    assert column(book["full_review_actions"], "owner") == ["Max Manager", "Max Manager"]
+    plans = book["long_term_plans"]
+    assert column(plans, "status") == ["published", "draft"]
+    assert column(plans, "suggested_services")[0] == "traffic,conversion"
+    recommendations = book["plan_recommendations"]
+    assert column(recommendations, "title") == ["扩大预算", "私域运营", "DRAFT-RECOMMENDATION"]
+    assert column(recommendations, "position") == [1, 2, 1]
 
 
 def test_no_cell_is_a_formula_and_hostile_text_comes_back_prefixed(
@@ -370,6 +488,12 @@ def test_the_zip_holds_utf8_csv_files_a_readme_and_the_same_numbers(
     assert sorted(names) == sorted("'" + text for text in HOSTILE)
     assert column(files["reviews"], "narrative") == ["'" + HOSTILE[0]]
     assert column(files["review_actions"], "title") == ["'-2+3"]
+    full_reviews = files["full_reviews"]
+    assert column(full_reviews, "period_start") == ["2026-01-01", "2026-03-01"]
+    assert column(full_reviews, "gmv") == ["6999.75", ""]
+    assert column(full_reviews, "roi")[0] == "3.250000"
+    assert column(files["full_review_actions"], "title") == ["加投直通车"]
+    assert column(files["plan_recommendations"], "title") == ["扩大预算", "私域运营"]
 
 
 def test_the_brand_export_leaves_out_internal_rows_and_fields(client_for, brand_a_owner, handover):
@@ -383,6 +507,11 @@ def test_the_brand_export_leaves_out_internal_rows_and_fields(client_for, brand_
         "SECRET-TARGETING",
         "DRAFT-NARRATIVE",
         "DRAFT-ACTION",
+        "DRAFT-FULL-REVIEW",
+        "DRAFT-FINDING",
+        "DRAFT-FULL-ACTION",
+        "DRAFT-RECOMMENDATION",
+        "SECRET-RULE",
         "targeting_notes",
         "brand_visible",
         "reminder_days",
@@ -394,6 +523,10 @@ def test_the_brand_export_leaves_out_internal_rows_and_fields(client_for, brand_
     assert len(book["reviews"]) == 2  # the header and the published review
     headers = [cell.value for cell in book["reviews"][0]]
     assert "状态 status" not in headers
+    for key in ("full_reviews", "long_term_plans"):
+        assert "状态 status" not in [cell.value for cell in book[key][0]], key
+    assert len(book["full_reviews"]) == 3  # the header and the two published reviews
+    assert column(book["long_term_plans"], "summary") == ["继续合作"]
     # The figures are the same for both audiences.
     assert len(book["store_day"]) == 3
 

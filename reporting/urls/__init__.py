@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("reporting.urls.dashboards")),
     path("", include("reporting.urls.briefs")),
     path("", include("reporting.urls.reviews")),
+    path("", include("reporting.urls.full_review")),
     path("", include("reporting.urls.exports")),
     path("", include("reporting.urls.pdf")),
 ]

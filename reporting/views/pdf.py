@@ -1,7 +1,9 @@
 """Every report as a PDF download. Each view loads its object through the same getter as the
 HTML page it mirrors, so the access rules are the same: a brand user gets the diagnosis once
 published, proposal versions once sent, their brand's briefs and published reviews; drafts are
-staff only; anything of another brand or agency is a 404 like everywhere else."""
+staff only; anything of another brand or agency is a 404 like everywhere else. A full review or
+long-term plan reaches a brand user once published; the brand's full review leaves out the
+timeline's internal entries."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from engagements.selectors import engagement_get_for
 from proposals.selectors import version_get_for
 from reporting import reviews
 from reporting.briefs.selectors import brief_get_for
+from reporting.full_review.plan import plan_get_for
+from reporting.full_review.services import full_review_get_for
 from reporting.pdf import documents
 from reporting.pdf.render import pdf_render
 
@@ -73,3 +77,16 @@ def brief_pdf(request, brief_id: int):
 def review_pdf(request, review_id: int):
     review = reviews.review_get_for(membership=request.membership, review_id=review_id)
     return _pdf_response(request, documents.review_document(review=review))
+
+
+def full_review_pdf(request, full_review_id: int):
+    review = full_review_get_for(membership=request.membership, full_review_id=full_review_id)
+    brand_view = not request.membership.is_staff_member
+    return _pdf_response(
+        request, documents.full_review_document(review=review, brand_view=brand_view)
+    )
+
+
+def plan_pdf(request, plan_id: int):
+    plan = plan_get_for(membership=request.membership, plan_id=plan_id)
+    return _pdf_response(request, documents.plan_document(plan=plan))
