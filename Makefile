@@ -45,6 +45,8 @@ test: install messages services
 	$(BIN)/ruff format --check .
 	set -a && . ./.services.env && set +a && \
 	  DJANGO_SETTINGS_MODULE=agency.settings.test $(PY) manage.py makemigrations --check --dry-run && \
+	  DJANGO_SETTINGS_MODULE=agency.settings.test $(PY) manage.py migrate --noinput -v 0 && \
+	  DJANGO_SETTINGS_MODULE=agency.settings.test $(PY) manage.py check_rls && \
 	  $(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install messages services

@@ -36,6 +36,50 @@ pytest_plugins = [
 PASSWORD = "correct-horse-battery"
 _sequence = itertools.count(1)
 
+# --- the database roles: created and migrated as the owner, tested as the app role ------------
+#
+# With DATABASE_OWNER_URL set (make services sets it), the test database is created and migrated
+# by the owner role, as in production, and every test then connects as DATABASE_URL's role: no
+# superuser, no BYPASSRLS, owning no table, so PostgreSQL's row-level security is really in force
+# for every test (agency/rls.py). TRUNCATE is granted on the test database only, for the flush
+# between transactional tests.
+
+
+def _use_role(url: str) -> None:
+    import dj_database_url
+    from django.db import connections
+
+    role = dj_database_url.parse(url)
+    for connection in connections.all():
+        connection.close()
+    for settings_dict in (settings.DATABASES["default"], connections["default"].settings_dict):
+        settings_dict.update(USER=role["USER"], PASSWORD=role.get("PASSWORD", ""))
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    if settings.DATABASE_OWNER_URL:
+        _use_role(settings.DATABASE_OWNER_URL)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    import os
+
+    if not settings.DATABASE_OWNER_URL:
+        yield
+        return
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            f'GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "{settings.DATABASE_APP_ROLE}"'
+        )
+    _use_role(os.environ["DATABASE_URL"])
+    yield
+    _use_role(settings.DATABASE_OWNER_URL)  # the owner drops the test database
+
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -387,3 +431,74 @@ def worker_queue():
             worker.wait(timeout=20)
         except subprocess.TimeoutExpired:
             worker.kill()
+
+
+# --- two-factor sign-in (agency/two_factor.py) ------------------------------------------------
+
+
+def totp_device_for(user):
+    """The user's confirmed authenticator app, created (with a fresh secret) when there is none."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from agency.two_factor import totp_device_confirmed_for
+
+    return totp_device_confirmed_for(user) or TOTPDevice.objects.create(
+        user=user, name="test phone", confirmed=True
+    )
+
+
+def totp_code(device) -> str:
+    """The code the device's app shows now (django_otp.oath's TOTP), as a person types it. A code
+    is accepted once: if this step's was spent already, the next step's (accepted one step
+    ahead), and when that one is spent too, the code after waiting for the next step."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    device.refresh_from_db()
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    if device.last_t >= totp.t() + device.tolerance:
+        time.sleep(device.step - (totp.time - device.t0) % device.step + 0.1)
+        totp.time = time.time()
+    if totp.t() <= device.last_t:
+        totp.time += device.step * (device.last_t + 1 - totp.t())
+    return f"{totp.token():0{device.digits}d}"
+
+
+def sign_in_device(email: str):
+    """For browser tests that sign in through the pages: the device whose code the portal will
+    ask for after the password (an agency admin gets one), or None when it asks for none. Call it
+    before submitting the password."""
+    from agency.two_factor import totp_device_confirmed_for, user_is_agency_admin
+
+    user = User.objects.get(email=email)
+    if totp_device_confirmed_for(user) is None and not user_is_agency_admin(user):
+        return None
+    return totp_device_for(user)
+
+
+@pytest.fixture(autouse=True)
+def forced_login_passes_two_factor(monkeypatch):
+    """`client.force_login(user)` stands for a finished sign-in: the password and, for a user who
+    has an authenticator app or must have one (agency admins), its code: the session is marked
+    verified as `django_otp.login` does. The code step itself is tested through the real pages
+    (agency/tests/test_two_factor.py), which never force a login."""
+    from django.test.client import ClientMixin
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from agency.two_factor import totp_device_confirmed_for, user_is_agency_admin
+
+    force_login = ClientMixin.force_login
+
+    def force_verified_login(self, user, backend=None):
+        force_login(self, user, backend)
+        device = totp_device_confirmed_for(user)
+        if device is None and user_is_agency_admin(user):
+            device = totp_device_for(user)
+        if device is not None:
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    monkeypatch.setattr(ClientMixin, "force_login", force_verified_login)

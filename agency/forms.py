@@ -10,8 +10,10 @@ from agency.models import (
     STAFF_ROLES,
     Agency,
     ApiScope,
+    AuditAction,
     Brand,
     Language,
+    Membership,
     Role,
     Store,
     User,
@@ -88,7 +90,21 @@ class AgencySettingsForm(forms.ModelForm):
         logo = self.cleaned_data.get("logo")
         if logo and hasattr(logo, "size") and logo.size > 1024 * 1024:
             raise forms.ValidationError(_("The logo must be at most 1 MB."))
+        # A small file can hold a huge image (a "pixel bomb") that every PDF and page would have
+        # to decode: the size the image declares is checked too (read from its header only).
+        image = getattr(logo, "image", None)
+        if image is not None and image.width * image.height > LOGO_MAX_PIXELS:
+            raise forms.ValidationError(
+                _(
+                    "The logo is %(width)s × %(height)s pixels: at most 16 million pixels "
+                    "(for example 4000 × 4000) are accepted."
+                )
+                % {"width": image.width, "height": image.height}
+            )
         return logo
+
+
+LOGO_MAX_PIXELS = 16_000_000
 
 
 class LanguageForm(forms.Form):
@@ -131,3 +147,38 @@ class ApiTokenForm(forms.Form):
     def __init__(self, *args, brands, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["brand"].queryset = brands
+
+
+class AuditFilterForm(forms.Form):
+    """The audit log's filters (all optional); the page and its CSV export share them."""
+
+    action = forms.ChoiceField(label=_("Event type"), required=False)
+    member = forms.ModelChoiceField(
+        label=_("Done by"),
+        queryset=Membership.objects.none(),
+        required=False,
+        empty_label=_("Anyone"),
+    )
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", _("All event types")), *AuditAction.choices]
+        self.fields["member"].queryset = members
+        self.fields["member"].label_from_instance = lambda member: (
+            f"{member.user.display_name} <{member.user.email}>"
+            if member.user.full_name
+            else member.user.email
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            raise forms.ValidationError(_("The first day comes after the last."))
+        return cleaned

@@ -10,7 +10,13 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agency.tenancy import AgencyOwnedModel
+from agency.tenancy import (
+    AgencyOwnedModel,
+    TenantBaseManager,
+    TenantManager,
+    TenantQuerySet,
+    cross_tenant,
+)
 
 # First path segments that belong to the portal itself, so no agency can take them as its slug.
 RESERVED_SLUGS = frozenset(
@@ -143,6 +149,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         # is case-insensitive in effect and sign-in (get_by_natural_key) finds exactly one user.
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        # Deleting a person removes their memberships in every agency: Django's cascade SQL
+        # carries no scope, so it runs across tenants (agency/rls.py).
+        with cross_tenant():
+            return super().delete(*args, **kwargs)
 
 
 class Role(models.TextChoices):
@@ -378,3 +390,127 @@ class Notification(AgencyOwnedModel):
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["agency", "user", "read_at"], name="notification_unread")]
+
+
+class AuditAction(models.TextChoices):
+    """What an audit event records. The codes are stored: add new ones, never rename."""
+
+    LOGIN = "login", _("Signed in")
+    LOGIN_FAILED = "login_failed", _("Sign-in failed")
+    LOCKOUT = "lockout", _("Sign-in locked after repeated failures")
+    LOGOUT = "logout", _("Signed out")
+    PROPOSAL_APPROVED = "proposal_approved", _("Proposal approved")
+    PROPOSAL_CHANGES_REQUESTED = "proposal_changes_requested", _("Proposal changes requested")
+    STAGE_MOVED = "stage_moved", _("Engagement stage moved")
+    MEMBER_ADDED = "member_added", _("Member added")
+    MEMBER_ROLE_CHANGED = "member_role_changed", _("Member's role changed")
+    MEMBER_BRANDS_CHANGED = "member_brands_changed", _("Member's brands changed")
+    MEMBER_DEACTIVATED = "member_deactivated", _("Member deactivated")
+    MEMBER_REACTIVATED = "member_reactivated", _("Member reactivated")
+    INVITATION_RESENT = "invitation_resent", _("Set-password link sent again")
+    TOKEN_CREATED = "token_created", _("API token created")
+    TOKEN_REVOKED = "token_revoked", _("API token revoked")
+    EXPORT_DOWNLOADED = "export_downloaded", _("Engagement data exported")
+    AUDIT_LOG_EXPORTED = "audit_log_exported", _("Audit log exported")
+
+
+class AuditTarget(models.TextChoices):
+    """The kind of object an audit event concerns (its id and name are kept beside it)."""
+
+    USER = "user", _("Account")
+    MEMBER = "member", _("Member")
+    ENGAGEMENT = "engagement", _("Engagement")
+    PROPOSAL_VERSION = "proposal_version", _("Proposal version")
+    API_TOKEN = "api_token", _("API token")
+    AUDIT_LOG = "audit_log", _("Audit log")
+
+
+class AuditLogIsAppendOnly(RuntimeError):
+    """Something tried to change or delete an audit event: a bug, never a user action."""
+
+
+class AuditEventQuerySet(TenantQuerySet):
+    """Audit events in bulk: no update, no delete (see AuditEvent)."""
+
+    def update(self, **kwargs):
+        # The one change allowed: the actor's account was deleted, and ON DELETE SET NULL
+        # (Django's collector, through the base manager) forgets the link; actor_label stays.
+        if kwargs.keys() == {"actor"} and kwargs["actor"] is None:
+            return super().update(**kwargs)
+        raise AuditLogIsAppendOnly("Audit events cannot be updated.")
+
+    def delete(self):
+        raise AuditLogIsAppendOnly("Audit events cannot be deleted.")
+
+    def _raw_delete(self, using):
+        raise AuditLogIsAppendOnly("Audit events cannot be deleted.")
+
+
+class AuditEventManager(TenantManager.from_queryset(AuditEventQuerySet)):
+    pass
+
+
+class AuditEventBaseManager(TenantBaseManager.from_queryset(AuditEventQuerySet)):
+    pass
+
+
+class AuditEvent(AgencyOwnedModel):
+    """One line of the agency's audit log: who did what, when, from which IP and browser.
+
+    Written only by `agency.audit.audit_record`, from the service where the event happens (and
+    from the sign-in signals). Append-only: `save()` refuses an existing row, `delete()` and the
+    queryset's `update()`/`delete()` raise, and on PostgreSQL a trigger (migration 0005)
+    refuses UPDATE and DELETE of the table whatever the client. The one change allowed is the
+    actor's link becoming NULL when that account is deleted; `actor_label` (the e-mail address
+    at the time) keeps who it was. Agencies are never deleted in the product, so the agency
+    link PROTECTs instead of cascading (a cascade would only meet the trigger). `detail` says
+    what changed (old and new role, stages, a token's name and scopes), never a secret.
+    """
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", editable=False)
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    actor_label = models.CharField(_("who"), max_length=254, blank=True)
+    action = models.CharField(_("event type"), max_length=40, choices=AuditAction.choices)
+    target_type = models.CharField(
+        _("object"), max_length=30, choices=AuditTarget.choices, blank=True
+    )
+    target_id = models.BigIntegerField(_("object id"), null=True, blank=True)
+    target = models.CharField(_("object name"), max_length=300, blank=True)
+    detail = models.JSONField(_("details"), default=dict, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    objects = AuditEventManager()
+    rows_in_hand = AuditEventBaseManager()
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["agency", "-created_at"], name="audit_event_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.actor_label}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding or kwargs.get("update_fields") is not None:
+            raise AuditLogIsAppendOnly("Audit events cannot be changed once written.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditLogIsAppendOnly("Audit events cannot be deleted.")
+
+    @property
+    def actor_name(self) -> str:
+        """The actor as people know them now, or as recorded if the account is gone."""
+        if self.actor is not None:
+            return self.actor.display_name
+        return self.actor_label

@@ -21,12 +21,15 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from agency import permissions
+from agency.audit import audit_record
 from agency.models import (
     BRAND_ROLES,
     STAFF_ROLES,
     Agency,
     ApiScope,
     ApiToken,
+    AuditAction,
+    AuditTarget,
     Brand,
     Membership,
     MembershipBrand,
@@ -99,17 +102,49 @@ def membership_invite(
         raise ValidationError({"email": _("This person is already a member of the agency.")})
     membership = Membership.objects.create(agency_id=actor.agency_id, user=user, role=role)
     _set_membership_brands(membership, brands)
-    membership_send_invitation(actor=actor, membership=membership)
+    _queue_invitation(membership)
+    _audit_member(
+        actor=actor,
+        membership=membership,
+        action=AuditAction.MEMBER_ADDED,
+        detail={"email": user.email, "role": role, "brands": _brand_names(brands)},
+    )
     return membership
 
 
-def membership_send_invitation(*, actor: Membership, membership: Membership) -> None:
-    """Queue the set-password e-mail once the transaction commits."""
-    _require(permissions.can_manage_users(actor))
+def _queue_invitation(membership: Membership) -> None:
     from agency.tasks import send_invitation
 
     agency_id, membership_id = membership.agency_id, membership.pk
     transaction.on_commit(lambda: send_invitation.delay(agency_id, membership_id))
+
+
+def membership_send_invitation(*, actor: Membership, membership: Membership) -> None:
+    """Send the set-password link again (queued once the transaction commits)."""
+    _require(permissions.can_manage_users(actor))
+    _queue_invitation(membership)
+    _audit_member(
+        actor=actor,
+        membership=membership,
+        action=AuditAction.INVITATION_RESENT,
+        detail={"email": membership.user.email},
+    )
+
+
+def _brand_names(brands: Iterable[Brand]) -> list[str]:
+    return sorted(brand.name for brand in brands)
+
+
+def _audit_member(*, actor: Membership, membership: Membership, action: str, detail: dict) -> None:
+    audit_record(
+        agency=membership.agency_id,
+        action=action,
+        actor=actor,
+        target_type=AuditTarget.MEMBER,
+        target_id=membership.pk,
+        target=membership.user.email,
+        detail=detail,
+    )
 
 
 def membership_invitation_deliver(*, membership: Membership) -> bool:
@@ -157,9 +192,27 @@ def membership_update(
         raise ValidationError(
             {"role": _("This person manages open engagements; hand them to someone else first.")}
         )
+    old_role, old_brands = membership.role, _brand_names(membership.brands.all())
     membership.role = role
     membership.save(update_fields=["role"])
     _set_membership_brands(membership, brands)
+    new_brands = _brand_names(brands)
+    changes = {}
+    if old_role != role:
+        changes["role"] = {"old": old_role, "new": role}
+    if old_brands != new_brands:
+        changes["brands"] = {"old": old_brands, "new": new_brands}
+    if changes:
+        _audit_member(
+            actor=actor,
+            membership=membership,
+            action=(
+                AuditAction.MEMBER_ROLE_CHANGED
+                if "role" in changes
+                else AuditAction.MEMBER_BRANDS_CHANGED
+            ),
+            detail=changes,
+        )
     return membership
 
 
@@ -174,8 +227,16 @@ def membership_set_active(*, actor: Membership, membership: Membership, active: 
             raise ValidationError(
                 _("This person manages open engagements; hand them to someone else first.")
             )
+    changed = membership.is_active != active
     membership.is_active = active
     membership.save(update_fields=["is_active"])
+    if changed:
+        _audit_member(
+            actor=actor,
+            membership=membership,
+            action=AuditAction.MEMBER_REACTIVATED if active else AuditAction.MEMBER_DEACTIVATED,
+            detail={"role": membership.role},
+        )
     return membership
 
 
@@ -371,15 +432,40 @@ def api_token_create(
         ),
         created_by=actor.user if actor else None,
     )
+    audit_record(
+        agency=agency,
+        action=AuditAction.TOKEN_CREATED,
+        actor=actor,
+        target_type=AuditTarget.API_TOKEN,
+        target_id=token.pk,
+        target=token.name,
+        # The prefix is what the token list shows; the secret is never recorded.
+        detail={
+            "prefix": token.prefix,
+            "scopes": scopes,
+            "brand": brand.name if brand is not None else "",
+            "expires_at": token.expires_at,
+        },
+    )
     return token, secret
 
 
+@transaction.atomic
 def api_token_revoke(*, actor: Membership, token: ApiToken) -> ApiToken:
-    """Revoke a token for good; revoking twice keeps the first time."""
+    """Revoke a token for good; revoking twice keeps the first time (and the first record)."""
     _require(permissions.can_manage_api_tokens(actor))
     if token.revoked_at is None:
         token.revoked_at, token.revoked_by = timezone.now(), actor.user
         token.save(update_fields=["revoked_at", "revoked_by"])
+        audit_record(
+            agency=token.agency_id,
+            action=AuditAction.TOKEN_REVOKED,
+            actor=actor,
+            target_type=AuditTarget.API_TOKEN,
+            target_id=token.pk,
+            target=token.name,
+            detail={"prefix": token.prefix},
+        )
     return token
 
 

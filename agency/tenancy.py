@@ -49,6 +49,25 @@ _current_scope: contextvars.ContextVar[TenantScope | None] = contextvars.Context
 )
 
 
+_crossing: contextvars.ContextVar[bool] = contextvars.ContextVar("cross_tenant", default=False)
+
+
+@contextmanager
+def cross_tenant() -> Iterator[None]:
+    """Let every statement of the block reach every agency's rows in PostgreSQL too (agency/rls.py)
+    — for ops code whose SQL Django writes itself, such as the cascade of deleting a user. Admin
+    and ops code only, like `unscoped()`."""
+    token = _crossing.set(True)
+    try:
+        yield
+    finally:
+        _crossing.reset(token)
+
+
+def crossing_tenants() -> bool:
+    return _crossing.get()
+
+
 def current_scope() -> TenantScope | None:
     return _current_scope.get()
 
@@ -99,8 +118,39 @@ class _ScopeMissingCondition(models.Expression):
         return []
 
 
+class _CrossTenant(models.Expression):
+    """A WHERE condition that is always true and, where a query may cross tenants, says so in
+    its SQL: PostgreSQL's row-level security (agency/rls.py) lets only such a statement see
+    every agency's rows. `always`: `unscoped()`, the explicit escape hatch; otherwise (the base
+    manager) only while no scope is active, since inside a scope the database keeps to it."""
+
+    conditional = True
+    output_field = models.BooleanField()
+
+    def __init__(self, always: bool):
+        super().__init__()
+        self.always = always
+
+    def as_sql(self, compiler, connection):
+        crossing = self.always or current_scope() is None
+        return ("/* cross-tenant */ TRUE" if crossing else "TRUE"), []
+
+    def get_group_by_cols(self):
+        return []
+
+
 class TenantQuerySet(models.QuerySet):
     pass
+
+
+class TenantBaseManager(models.Manager):
+    """The base manager of tenant models (what Django uses to follow a foreign key, refresh a
+    row or cascade a delete): unscoped in the application, as Django's plain one, and marked so
+    that outside any scope the database lets it through; inside a scope the database keeps it
+    to the scope's agency."""
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().filter(_CrossTenant(always=False))
 
 
 class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
@@ -124,7 +174,7 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
 
     def unscoped(self) -> TenantQuerySet:
         """Every row of every agency. For tenancy plumbing and admin/ops code only."""
-        return super().get_queryset()
+        return super().get_queryset().filter(_CrossTenant(always=True))
 
 
 class AgencyOwnedModel(models.Model):
@@ -148,10 +198,11 @@ class AgencyOwnedModel(models.Model):
     tenant_shared_with_brands: ClassVar[bool] = False
 
     objects = TenantManager()
+    # Forward foreign keys and deletion cascades use the base manager, not the scoped one:
+    # following a relation from a row already in hand is not a tenant read.
+    rows_in_hand = TenantBaseManager()
 
     class Meta:
-        # Forward foreign keys and deletion cascades use Django's plain base manager, not this
-        # scoped one: following a relation from a row already in hand is not a tenant read.
         abstract = True
 
     def save(self, *args: Any, **kwargs: Any) -> None:
@@ -166,7 +217,19 @@ class AgencyOwnedModel(models.Model):
                 f"{scope.agency_id} is in scope."
             )
         self._check_links_stay_in_agency()
+        if scope is None and self.agency_id is not None:
+            # Written outside any scope (plumbing, tests' fixtures): as the row's own agency,
+            # which is what the database's row-level security checks a write against.
+            with agency_scope(self.agency_id):
+                super().save(*args, **kwargs)
+            return
         super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any):
+        if current_scope() is None:
+            with agency_scope(self.agency_id):
+                return super().delete(*args, **kwargs)
+        return super().delete(*args, **kwargs)
 
     def _check_links_stay_in_agency(self) -> None:
         """Every foreign key to another tenant row must point into this row's own agency."""
@@ -192,6 +255,16 @@ class AgencyOwnedModel(models.Model):
                     f"{self._meta.label} of agency {self.agency_id} cannot point through "
                     f"{field.name} to a row of agency {target_agency_id}."
                 )
+
+
+def _use_tenant_base_manager(sender, **kwargs) -> None:
+    """Every tenant model's base manager is `rows_in_hand` (a Meta option its own Meta would not
+    inherit from the abstract base's)."""
+    if issubclass(sender, AgencyOwnedModel) and not sender._meta.base_manager_name:
+        sender._meta.base_manager_name = "rows_in_hand"
+
+
+models.signals.class_prepared.connect(_use_tenant_base_manager)
 
 
 def tenant_task(**task_options: Any) -> Callable:

@@ -56,6 +56,8 @@ tenant_patterns = [
         views.api_token_revoke,
         name="api_token_revoke",
     ),
+    path("settings/audit/", views.audit_log, name="audit_log"),
+    path("settings/audit/export/", views.audit_log_export, name="audit_log_export"),
     path("people/", views.member_list, name="member_list"),
     path("people/new/<slug:kind>/", views.member_invite, name="member_invite"),
     path("people/<int:membership_id>/", views.member_edit, name="member_edit"),
@@ -90,6 +92,7 @@ urlpatterns = [
     path("api/", include((api_patterns, "api"))),
     path("admin/", admin.site.urls),
     path("accounts/", include(account_patterns)),
+    path("accounts/", include("agency.urls_two_factor")),
     path("", views.home, name="home"),
     path("<slug:agency_slug>/", include(tenant_patterns)),
 ]

@@ -1,9 +1,10 @@
 """Pages of the tenancy app: sign-in, agency chooser, language, people, brands and stores,
-agency settings, and the health check. Tenant pages receive `request.agency` and
+agency settings, the audit log, and the health check. Tenant pages receive `request.agency` and
 `request.membership` from TenantMiddleware; every object is fetched through a scoped getter."""
 
 from __future__ import annotations
 
+import functools
 import mimetypes
 
 from django.conf import settings
@@ -16,21 +17,24 @@ from django.db import connection
 from django.http import (
     FileResponse,
     Http404,
+    HttpResponse,
     HttpResponseNotAllowed,
     HttpResponseRedirect,
     JsonResponse,
 )
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from agency import notifications, permissions, selectors, services
+from agency import audit, notifications, permissions, selectors, services
 from agency.forms import (
     AgencySettingsForm,
     ApiTokenForm,
+    AuditFilterForm,
     BrandForm,
     InviteForm,
     LanguageForm,
@@ -224,6 +228,80 @@ def api_token_revoke(request, token_id: int):
     services.api_token_revoke(actor=request.membership, token=token)
     messages.success(request, _("“%(name)s” was revoked; it no longer works.") % {"name": token})
     return redirect("api_token_list", agency_slug=request.agency.slug)
+
+
+# --- audit log ------------------------------------------------------------------------------
+
+
+def audit_log_admins_only(view):
+    """The audit log shows every member's sign-ins and addresses: anyone but an agency admin
+    (other staff included, unlike the 403 of other admin pages) gets 404, as if it did not
+    exist."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not audit.can_read_audit_log(request.membership):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _audit_log_filtered(request):
+    """The filter form of the query string, and the events it selects (all when invalid)."""
+    form = AuditFilterForm(
+        request.GET or None, members=selectors.membership_list(agency=request.agency)
+    )
+    filters = form.cleaned_data if form.is_valid() else {}
+    events = audit.audit_event_list(
+        agency=request.agency,
+        action=filters.get("action") or "",
+        member=filters.get("member"),
+        date_from=filters.get("date_from"),
+        date_to=filters.get("date_to"),
+    )
+    return form, filters, events
+
+
+@never_cache
+@audit_log_admins_only
+def audit_log(request):
+    """Settings → Audit log: the agency's events, newest first, 50 a page, filtered."""
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    form, _filters, events = _audit_log_filtered(request)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    rows = [(event, audit.detail_lines(event.detail)) for event in page]
+    return render(request, "agency/audit_log.html", {"form": form, "page": page, "rows": rows})
+
+
+@never_cache
+@audit_log_admins_only
+def audit_log_export(request):
+    """The filtered events as CSV; the export itself is recorded in the log."""
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    form, filters, events = _audit_log_filtered(request)
+    if form.is_bound and not form.is_valid():
+        return redirect(
+            f"{reverse('audit_log', args=[request.agency.slug])}?{request.GET.urlencode()}"
+        )
+    member = filters.get("member")
+    recorded_filters = {
+        "action": filters.get("action") or "",
+        "member": member.user.email if member is not None else "",
+        "date_from": filters.get("date_from"),
+        "date_to": filters.get("date_to"),
+    }
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    day = timezone.localdate().isoformat()
+    response["Content-Disposition"] = (
+        f'attachment; filename="audit-log-{request.agency.slug}-{day}.csv"'
+    )
+    audit.audit_log_write_csv(
+        actor=request.membership, events=events, filters=recorded_filters, destination=response
+    )
+    return response
 
 
 # --- people ---------------------------------------------------------------------------------

@@ -31,7 +31,10 @@ BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "portal_bench")
 
 
 def bench_database_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
+    # The owner role where there is one (make services): it may create the bench database, and
+    # the generators write their data in bulk past the tenant scope. It bypasses row-level
+    # security, so the figures include the tenant wrapper's work but not the policies' checks.
+    url = os.environ.get("DATABASE_OWNER_URL") or os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
         sys.exit("make bench needs DATABASE_URL of a PostgreSQL server (make services prints one).")
     return url.rsplit("/", 1)[0] + "/" + BENCH_DATABASE
@@ -61,7 +64,7 @@ def populate():
         agency = Agency.objects.create(slug=f"bench-{number}", name=f"Bench {number}")
         with agency_scope(agency):
             user = User.objects.create_user(f"staff{number}@bench.test", "bench-password")
-            manager = Membership.objects.create(agency=agency, user=user, role=Role.ADMIN)
+            manager = Membership.objects.create(agency=agency, user=user, role=Role.ACCOUNT_MANAGER)
             brands = Brand.objects.bulk_create(
                 Brand(agency=agency, name=f"Brand {b}") for b in range(BRANDS_PER_AGENCY)
             )
@@ -119,6 +122,7 @@ def main() -> None:
     url = bench_database_url()
     recreate_database(url)
     os.environ["DATABASE_URL"] = url
+    os.environ.pop("DATABASE_OWNER_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agency.settings.dev")
     os.environ["DEBUG"] = "0"
     os.environ["ALLOWED_HOSTS"] = "testserver"

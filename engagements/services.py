@@ -14,7 +14,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from agency import permissions
-from agency.models import Membership, Store, User
+from agency.audit import audit_record, short_text
+from agency.models import AuditAction, AuditTarget, Membership, Store, User
 from engagements.gates import closed_gates_for
 from engagements.lifecycle import STAGE_SERVICE, Service, Stage, stage_number
 from engagements.models import (
@@ -238,6 +239,20 @@ def engagement_move_stage(
         to_stage=to_stage,
         actor=actor.user if actor is not None else on_behalf_of,
         reason=reason,
+    )
+    audit_record(
+        agency=locked.agency_id,
+        action=AuditAction.STAGE_MOVED,
+        actor=actor if actor is not None else on_behalf_of,
+        target_type=AuditTarget.ENGAGEMENT,
+        target_id=locked.pk,
+        target=locked.title,
+        detail={
+            "stage": {"old": locked.stage, "new": to_stage},
+            "reason": short_text(reason),
+            # A consequence of another recorded event (the approval), not a staff move.
+            "system_move": actor is None,
+        },
     )
     locked.stage = to_stage
     locked.save(update_fields=["stage", "updated_at"])

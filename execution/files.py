@@ -5,7 +5,10 @@ have already checked who may see the row the file belongs to.
 A file's type is what its first bytes say, never its name: a PDF, an image (PNG, JPEG, GIF,
 WebP), an MP4 video, or an Office document (DOCX, XLSX, PPTX). An Office document is a ZIP
 archive, so its directory is checked (entries, total uncompressed size, compression ratio)
-before anything would be decompressed.
+before anything would be decompressed; then the start of each XML part is read, up to its first
+element, and a part that declares a document type (a DTD, where entity bombs such as the
+"billion laughs" live; Office never writes one) is refused. The portal never parses these files,
+but whoever downloads them might.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import hashlib
 import os
 import zipfile
 from typing import IO
+from xml.parsers import expat
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -43,6 +47,9 @@ OFFICE_TYPES = {
 ARCHIVE_MAX_ENTRIES = 2_000
 ARCHIVE_MAX_UNCOMPRESSED = 200 * 1024 * 1024
 ARCHIVE_MAX_RATIO = 100
+# The prolog of an Office XML part (declaration, then the root element) fits in far less.
+XML_PROLOG_MAX_BYTES = 64 * 1024
+XML_PART_SUFFIXES = (".xml", ".rels", ".vml")
 
 
 def _webp(head: bytes) -> bool:
@@ -50,14 +57,28 @@ def _webp(head: bytes) -> bool:
 
 
 def _office_type(file: IO[bytes], filename: str) -> str:
+    from execution.metrics.parsing import ReportError
+    from execution.metrics.parsing.sources import check_end_record
+
+    # Far beyond the limits by the archive's own end record: refused before zipfile reads its
+    # directory (seconds for 100,000 entries); nearer them, the full count below says more.
     try:
-        with zipfile.ZipFile(file) as archive:
-            entries = archive.infolist()
+        check_end_record(file, filename, ARCHIVE_MAX_ENTRIES)
+    except ReportError as error:
+        raise ValidationError(str(error), code="archive_too_big") from error
+    try:
+        archive = zipfile.ZipFile(file)  # closed below, after its XML parts
+        entries = archive.infolist()
     except (zipfile.BadZipFile, OSError) as error:
         raise ValidationError(
             _("%(file)s is not a readable Office document.") % {"file": filename},
             code="bad_archive",
         ) from error
+    with archive:
+        return _office_type_checked(archive, entries, filename)
+
+
+def _office_type_checked(archive: zipfile.ZipFile, entries, filename: str) -> str:
     total = sum(entry.file_size for entry in entries)
     packed = sum(entry.compress_size for entry in entries) or 1
     if len(entries) > ARCHIVE_MAX_ENTRIES or total > ARCHIVE_MAX_UNCOMPRESSED:
@@ -72,6 +93,26 @@ def _office_type(file: IO[bytes], filename: str) -> str:
             % {"file": filename, "ratio": total // packed},
             code="archive_ratio",
         )
+    for entry in entries:
+        if entry.filename.lower().endswith(XML_PART_SUFFIXES):
+            problem = _xml_prolog_problem(archive, entry)
+            if problem == "doctype":
+                message = _(
+                    "%(file)s: its part %(part)s declares a document type (DTD), which Office "
+                    "never writes and which can hide an XML entity bomb; refused."
+                )
+            elif problem == "long":
+                message = _(
+                    "%(file)s: its part %(part)s has no first element in its first %(kb)s KB, "
+                    "where Office writes it; refused."
+                )
+            else:
+                continue
+            raise ValidationError(
+                message
+                % {"file": filename, "part": entry.filename, "kb": XML_PROLOG_MAX_BYTES // 1024},
+                code="xml_dtd",
+            )
     names = [entry.filename for entry in entries]
     for prefix, content_type in OFFICE_TYPES.items():
         if "[Content_Types].xml" in names and any(name.startswith(prefix) for name in names):
@@ -80,6 +121,41 @@ def _office_type(file: IO[bytes], filename: str) -> str:
         _("%(file)s is a ZIP archive, not an Office document.") % {"file": filename},
         code="bad_type",
     )
+
+
+class _PrologEnd(Exception):
+    pass
+
+
+class _Doctype(Exception):
+    pass
+
+
+def _xml_prolog_problem(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> str:
+    """What is wrong with the start of an XML part: "doctype" (a document type declaration),
+    "long" (no first element within XML_PROLOG_MAX_BYTES, where one could hide) or "" (nothing).
+    Only that much is decompressed; a part that is not XML at all is left to the program that
+    opens it (no XML parser expands anything in it)."""
+
+    def doctype(*args):
+        raise _Doctype
+
+    def element(*args):
+        raise _PrologEnd
+
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = doctype
+    parser.StartElementHandler = element
+    try:
+        with archive.open(entry) as part:
+            parser.Parse(part.read(XML_PROLOG_MAX_BYTES), False)
+    except _PrologEnd:
+        return ""
+    except _Doctype:
+        return "doctype"
+    except (expat.ExpatError, zipfile.BadZipFile, OSError, EOFError):
+        return ""
+    return "" if entry.file_size <= XML_PROLOG_MAX_BYTES else "long"  # all read: no DTD
 
 
 def file_type_detect(file: IO[bytes], filename: str) -> str:

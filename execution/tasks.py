@@ -17,9 +17,14 @@ from execution.models import IngestionRun
 from execution.setup import tasks as setup_tasks  # noqa: F401
 
 
-@tenant_task()
+# Killed by the hard time limit (the soft one could not stop it, e.g. in a long database wait),
+# the run's message goes back to the queue instead of being acknowledged, as when its worker
+# dies: the next delivery counts an attempt, so the run ends failed, never left "running".
+@tenant_task(acks_on_timeout=False)
 def ingest_run(agency, run_id: int) -> None:
-    """Process a queued ingestion run (idempotent: a finished run is left alone)."""
+    """Process a queued ingestion run. Idempotent, so a redelivery is safe: a finished run is
+    left alone, one whose earlier delivery died with its worker is processed again from the
+    start, and one that has used its attempts fails (execution.metrics.ingestion)."""
     run = IngestionRun.objects.filter(pk=run_id).select_related("created_by").first()
     if run is None:
         return

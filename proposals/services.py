@@ -21,7 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from agency.models import Membership, Role
+from agency.audit import audit_record, short_text
+from agency.models import AuditAction, AuditTarget, Membership, Role
 from agency.notifications import notification_send
 from engagements import services as engagement_services
 from engagements.lifecycle import STAGE_SERVICE, Service, Stage
@@ -546,6 +547,37 @@ def _names_match(typed: str, full_name: str) -> bool:
     return normal(typed) == normal(full_name)
 
 
+def _audit_decision(
+    *,
+    actor: Membership,
+    version: ProposalVersion,
+    action: str,
+    detail: dict,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> None:
+    """The brand's decision in the agency's audit log (the approval keeps its own evidence
+    too, and passes its IP and browser so both say the same)."""
+    proposal = version.proposal
+    engagement = proposal.engagement
+    audit_record(
+        agency=version.agency_id,
+        action=action,
+        actor=actor,
+        target_type=AuditTarget.PROPOSAL_VERSION,
+        target_id=version.pk,
+        target=f"{proposal.title} v{version.number}",
+        detail={
+            "engagement_id": engagement.pk,
+            "engagement": engagement.title,
+            "version": version.number,
+            **detail,
+        },
+        ip=ip,
+        user_agent=user_agent,
+    )
+
+
 @transaction.atomic
 def version_approve(
     *,
@@ -597,6 +629,14 @@ def version_approve(
     )
     locked.status = VersionStatus.APPROVED
     locked.save(update_fields=["status"])
+    _audit_decision(
+        actor=actor,
+        version=locked,
+        action=AuditAction.PROPOSAL_APPROVED,
+        detail={"signed_name": approval.signed_name, "content_hash": digest},
+        ip=approval.ip,
+        user_agent=approval.user_agent,
+    )
 
     engagement = locked.proposal.engagement
     content = locked.snapshot
@@ -654,6 +694,12 @@ def version_request_changes(
     )
     locked.status = VersionStatus.CHANGES_REQUESTED
     locked.save(update_fields=["status"])
+    _audit_decision(
+        actor=actor,
+        version=locked,
+        action=AuditAction.PROPOSAL_CHANGES_REQUESTED,
+        detail={"comment": short_text(comment)},
+    )
     engagement = locked.proposal.engagement
     notification_send(
         agency=actor.agency,

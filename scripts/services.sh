@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Start the PostgreSQL and Redis that the tests and benchmarks use, installing them with apt-get
-# when missing (as root). Idempotent: what already runs is left alone. The last two lines printed
-# are the DATABASE_URL and REDIS_URL to use; `make services` writes them to .services.env too.
+# when missing (as root). Idempotent: what already runs is left alone. The last three lines printed
+# are the DATABASE_URL, DATABASE_OWNER_URL and REDIS_URL to use; `make services` writes them to
+# .services.env too.
+#
+# Two database roles (agency/rls.py): portal_owner creates the tables and their row-level security
+# policies (migrate, the tests' database set-up); portal_app, which the portal and the tests
+# connect as, is no superuser, has no BYPASSRLS and owns nothing.
 #
 # The PostgreSQL cluster is a throwaway one (trust auth on 127.0.0.1, fsync off): for tests only.
 set -euo pipefail
@@ -61,6 +66,23 @@ if ! psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database
   psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE $DB_NAME" >&2
 fi
 
+psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qc "DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'portal_owner') THEN
+    CREATE ROLE portal_owner LOGIN NOSUPERUSER CREATEDB NOCREATEROLE BYPASSRLS;
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'portal_app') THEN
+    CREATE ROLE portal_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS;
+  END IF;
+END \$\$" >&2
+psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "ALTER DATABASE $DB_NAME OWNER TO portal_owner" >&2
+# Tables an earlier set-up created as another role pass to the owner (migrate runs as the owner).
+psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d "$DB_NAME" -v ON_ERROR_STOP=1 -qc "DO \$\$
+DECLARE t record;
+BEGIN
+  FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tableowner <> 'portal_owner'
+  LOOP EXECUTE format('ALTER TABLE public.%I OWNER TO portal_owner', t.tablename); END LOOP;
+END \$\$" >&2
+
 if ! redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1; then
   log "starting Redis on 127.0.0.1:$REDIS_PORT"
   redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no \
@@ -68,5 +90,6 @@ if ! redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1; then
   for _ in $(seq 1 50); do redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
 fi
 
-echo "DATABASE_URL=postgres://postgres@127.0.0.1:$PG_PORT/$DB_NAME"
+echo "DATABASE_URL=postgres://portal_app@127.0.0.1:$PG_PORT/$DB_NAME"
+echo "DATABASE_OWNER_URL=postgres://portal_owner@127.0.0.1:$PG_PORT/$DB_NAME"
 echo "REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0"

@@ -13,13 +13,17 @@ Brand A object fills it. Then, for GET and POST:
 - a brand user of Brand B gets 404 on Brand A objects, and no Brand A name on any page;
 - the demo agency's admin does not get 404 (so the arguments really point at existing objects
   and a 404 above means "not yours", not "not found").
+
+The world keeps count of what was tried (`requests_tried` by caller, `argument_values` by URL
+argument), for the security figures (tests/test_security_figures.py).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -91,13 +95,19 @@ class World:
     rival_client: Client  # a user of another agency
     brand_b_client: Client  # a brand user of Brand B in the demo agency
     brand_a_markers: list[str]  # names that must never reach a Brand B user
+    # Filled by check_isolation: the cross-tenant requests sent, by caller (the agency's own
+    # admin not counted), and the values each URL argument took.
+    requests_tried: Counter = field(default_factory=Counter)
+    argument_values: defaultdict = field(default_factory=lambda: defaultdict(set))
 
 
-def check_isolation(world: World) -> list[str]:
-    """Every isolation failure found, as readable lines; an empty list means isolated."""
+def check_isolation(world: World, routes: Iterable[Route] | None = None) -> list[str]:
+    """Every isolation failure found, as readable lines; an empty list means isolated.
+    `routes`: the routes to check (default: every route of the resolver); the security figures
+    check a second round of foreign ids on some of them only."""
     failures: list[str] = []
     anonymous = Client()
-    for route in enumerate_routes():
+    for route in enumerate_routes() if routes is None else routes:
         if route.name.split(":")[-1] in PUBLIC_URL_NAMES:
             continue
         values: dict[str, object] = {"agency_slug": world.demo_slug, **world.plain_arguments}
@@ -111,6 +121,7 @@ def check_isolation(world: World) -> list[str]:
         for name in route.arguments:
             if name not in values:
                 values[name] = world.url_arguments[name]()
+            world.argument_values[name].add(values[name])
         url = route.url(values)
         tenant_url = "agency_slug" in route.arguments
         object_arguments = [name for name in route.arguments if name in world.url_arguments]
@@ -120,11 +131,13 @@ def check_isolation(world: World) -> list[str]:
             if owner.status_code == 404 or owner.status_code >= 500:
                 failures.append(f"{label}: the agency's own admin got {owner.status_code}")
             response = getattr(anonymous, method)(url)
+            world.requests_tried["anonymous"] += 1
             if response.status_code != 302 or "/accounts/login/" not in response["Location"]:
                 failures.append(
                     f"{label}: an anonymous visitor got {response.status_code}, not the login page"
                 )
             response = getattr(world.rival_client, method)(url)
+            world.requests_tried["another agency's user"] += 1
             if (tenant_url or object_arguments) and response.status_code != 404:
                 failures.append(f"{label}: a user of another agency got {response.status_code}")
             elif response.status_code == 200:
@@ -134,12 +147,14 @@ def check_isolation(world: World) -> list[str]:
                 # only the view's own scoping can refuse this, not the middleware.
                 own_url = route.url({**values, "agency_slug": world.rival_slug})
                 response = getattr(world.rival_client, method)(own_url)
+                world.requests_tried["another agency's user, under their own agency"] += 1
                 if response.status_code != 404:
                     failures.append(
                         f"{method.upper()} {own_url} ({route.name}): another agency's admin got "
                         f"{response.status_code} for our object in their own agency"
                     )
             response = getattr(world.brand_b_client, method)(url)
+            world.requests_tried["another brand's user"] += 1
             if object_arguments and response.status_code != 404:
                 failures.append(
                     f"{label}: a Brand B user got {response.status_code} on a Brand A object"

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from agency.models import Agency
-from conftest import PASSWORD
+from conftest import PASSWORD, sign_in_device, totp_code
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM (the session's database
 # setup, the live server, the fixtures) refuses to run beside one unless told it is safe. It must
@@ -18,10 +18,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def sign_in(page, live_server, email):
+    device = sign_in_device(email)  # an agency admin signs in with a code as well
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit].primary")
+    if device is not None:
+        page.wait_for_url("**/accounts/two-factor/verify/**")
+        page.fill("input[name=code]", totp_code(device))
+        page.click("button[type=submit].primary")
 
 
 def test_a_brand_owner_sees_only_the_own_brands_engagements(

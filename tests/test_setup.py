@@ -1,5 +1,6 @@
 """Settings, the demo loader and the onboarding command, as an operator meets them."""
 
+import base64
 import os
 import subprocess
 import sys
@@ -7,6 +8,7 @@ import sys
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.test import Client
 
 from agency.models import Agency, Membership, User
 from agency.tenancy import agency_scope
@@ -58,6 +60,16 @@ def test_production_starts_with_a_real_key():
     assert result.stdout.strip() == "False"
 
 
+PRODUCTION_BEHIND_TLS = {
+    "DJANGO_SETTINGS_MODULE": "agency.settings.production",
+    "SECRET_KEY": "vS7!pQ2@xL9#mN4$bR6%tY8^wZ1&cK3*jH5(dF0)gE_uA7+iO4=eW2~rT6-yU8",
+    "BUYER_ID_HASH_KEY": "Jq8vR2mT5xW9zB3nC6fH1kL4pS7dG0aE",
+    "SITE_URL": "https://portal.example.com",
+    "ALLOWED_HOSTS": "portal.example.com",
+    "DEBUG": "",
+}
+
+
 def test_production_settings_pass_the_deploy_check_with_no_warning():
     """`manage.py check --deploy` as an operator runs it behind TLS: HSTS, the HTTPS redirect,
     secure cookies, password validators, a real key. Any warning fails the test."""
@@ -69,18 +81,34 @@ def test_production_settings_pass_the_deploy_check_with_no_warning():
         env={
             # The browser tests' async-unsafe switch (set in this process) is not a deployment's.
             **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
-            "DJANGO_SETTINGS_MODULE": "agency.settings.production",
-            "SECRET_KEY": "vS7!pQ2@xL9#mN4$bR6%tY8^wZ1&cK3*jH5(dF0)gE_uA7+iO4=eW2~rT6-yU8",
-            "BUYER_ID_HASH_KEY": "Jq8vR2mT5xW9zB3nC6fH1kL4pS7dG0aE",
-            "SITE_URL": "https://portal.example.com",
-            "ALLOWED_HOSTS": "portal.example.com",
-            "DEBUG": "",
+            **PRODUCTION_BEHIND_TLS,
         },
         timeout=120,
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_production_behind_tls_turns_on_what_the_deploy_check_does_not_see():
+    """`check --deploy` says nothing about password validators, the login lockout or the
+    second factor; these are on in production too, in the order they need."""
+    result = run_python(
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(len(s.AUTH_PASSWORD_VALIDATORS), s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
+        "s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_HTTPONLY); "
+        "m = s.MIDDLEWARE; print(m.index('django.contrib.auth.middleware.AuthenticationMiddleware')"
+        " < m.index('django_otp.middleware.OTPMiddleware')"
+        " < m.index('agency.two_factor.TwoFactorMiddleware'), m[-1]); "
+        "print(s.AUTHENTICATION_BACKENDS[0], s.OTP_TOTP_THROTTLE_FACTOR)",
+        **PRODUCTION_BEHIND_TLS,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "4", "True", "True", "True", "31536000", "True",
+        "True", "axes.middleware.AxesMiddleware",
+        "axes.backends.AxesStandaloneBackend", "1",
+    ]  # fmt: skip
 
 
 def test_the_embedded_default_needs_no_environment():
@@ -115,6 +143,21 @@ def test_seed_demo_is_idempotent_and_logs_in(db, settings, client):
         # Through the sign-in page, as people do (the lockout backend needs the request).
         response = client.post("/accounts/login/", {"username": email, "password": "demo12345"})
         assert response.status_code == 302, email
+    # The demo's agency admins have the authenticator app of the documented secret (one each,
+    # not one per run): any TOTP app set up with it gives the code the second step asks for.
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    assert TOTPDevice.objects.filter(confirmed=True).count() == 2
+    for email in ["admin@demo.test", "manager@rival.test"]:
+        admin = Client()
+        admin.post("/accounts/login/", {"username": email, "password": "demo12345"})
+        assert admin.get("/")["Location"].startswith("/accounts/two-factor/verify/")
+        code = totp(base64.b32decode("DEMOADMINTOTPSECRETDEMOADMINTOTP"))
+        admin.post("/accounts/two-factor/verify/", {"code": f"{code:06d}"})
+        landing = admin.get("/")  # straight into the admin's agency, no code asked again
+        assert landing.status_code == 302 and not landing.url.startswith("/accounts/"), email
+        assert admin.get(landing.url).status_code == 200, email
     demo = Agency.objects.get(slug="demo")
     with agency_scope(demo):
         assert len({e.stage for e in Engagement.objects.all()}) >= 3

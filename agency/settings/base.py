@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "agency",
     "engagements",
     "execution",
@@ -66,6 +68,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks request.user verified once its session passed the code step (django-otp), then holds
+    # back a session that still owes its code, or an agency admin without an authenticator app.
+    "django_otp.middleware.OTPMiddleware",
+    "agency.two_factor.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -100,13 +106,22 @@ DATABASES = {
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=60
     )
 }
+# PostgreSQL's second line of tenancy (agency/rls.py): the portal connects as DATABASE_URL's role,
+# which owns no table and is subject to row-level security; `manage.py migrate` connects as the
+# owner role of DATABASE_OWNER_URL (same database), which creates the tables, their policies and
+# the app role's grants. Empty: migrate uses DATABASE_URL (SQLite, or a single-role setup).
+DATABASE_OWNER_URL = env_str("DATABASE_OWNER_URL", "")
+# The role the policies' grants go to: DATABASE_URL's user, when an owner role is set apart.
+DATABASE_APP_ROLE = DATABASES["default"].get("USER", "") if DATABASE_OWNER_URL else ""
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "agency.User"
 AUTHENTICATION_BACKENDS = [
     # First: refuses a (username, IP) pair that failed too often, before any password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend; the user it loads per request also says, from the same query, what
+    # two-factor sign-in needs to know (agency/two_factor.py).
+    "agency.two_factor.UserBackend",
 ]
 
 # Reverse proxies in front of the portal (nginx, a load balancer) that append to X-Forwarded-For;
@@ -126,6 +141,15 @@ AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Two-factor sign-in (agency/two_factor.py): TOTP codes of an authenticator app, required for
+# agency admins, optional for everyone else. After each wrong code django-otp ignores codes for
+# 1, 2, 4, 8 … seconds (THROTTLE_FACTOR × 2^(failures-1)); a code is accepted once, within one
+# 30-second step either side of the server's clock. The issuer names the portal in the app.
+OTP_TOTP_ISSUER = env_str("TOTP_ISSUER", "Engagement portal")
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_TOTP_SYNC = True
+# The Django admin may delete a lost phone's device (the way back in), never show its secret.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -182,6 +206,26 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A task's message is acknowledged when the task ends (acks_late). If the pool process running it
+# dies (SIGKILL, the OOM killer), the worker puts the message back at once (reject on worker
+# lost); if the whole worker dies, Redis keeps the message as "unacked" and any worker puts it
+# back once it is older than the visibility timeout. So a task still running when that timeout
+# passes would be delivered a second time: the hard time limit stays well below it. The soft
+# limit comes first and raises inside the task, so an ingestion fails with a message and its
+# transaction rolled back instead of being killed. A 1,000,000-row CSV ingests in about 5 s
+# (`make bench`); 15 and 20 minutes leave room for the slowest input within the upload limit (a
+# large XLSX parses far slower than CSV), a busy database, and still an hour before a redelivery.
+# Each ingestion run counts its deliveries and gives up after five
+# (execution.metrics.ingestion.MAX_ATTEMPTS), so a file that kills its worker every time ends as
+# a failed run instead of looping.
+CELERY_TASK_SOFT_TIME_LIMIT = 15 * 60
+CELERY_TASK_TIME_LIMIT = 20 * 60
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# When the broker connection drops, a running task keeps running (Celery 5's default, named so
+# Celery stops warning): the database work commits, and the redelivery that may follow finds the
+# run finished and does nothing (every task is idempotent). Cancelling would throw away a long
+# ingestion and wait for the visibility timeout to start it again.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE

@@ -24,6 +24,20 @@ STORAGES = {
 MEDIA_ROOT = Path(os.environ.get("TEST_MEDIA_ROOT", BASE_DIR / ".test-media"))  # noqa: F405
 # Ordinary tests run tasks in-process; tests/test_celery_worker.py switches to the real broker.
 CELERY_TASK_ALWAYS_EAGER = True
+# tests/test_worker_failover.py starts workers, one of which must take back a dead worker's
+# message within seconds, not after base.py's hour: it sets TEST_CELERY_VISIBILITY_TIMEOUT for
+# them, and TEST_CELERY_UNACKED_KEY so that their "unacked" bookkeeping is their own: a short
+# timeout never hands out another worker's message on a shared Redis, nor theirs to another.
+if os.environ.get("TEST_CELERY_VISIBILITY_TIMEOUT"):
+    _unacked_key = os.environ.get("TEST_CELERY_UNACKED_KEY", "unacked")
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": int(os.environ["TEST_CELERY_VISIBILITY_TIMEOUT"]),
+        "unacked_key": _unacked_key,
+        "unacked_index_key": f"{_unacked_key}_index",
+        "unacked_mutex_key": f"{_unacked_key}_mutex",
+        "unacked_restore_interval": 1,  # look for expired messages every second
+        "unacked_restore_throttle": 1,
+    }
 ALLOWED_HOSTS = ["*"]
 # Tests read English unless they are about language (they set zh-hans themselves); the product's
 # default stays zh-hans (base.py), and the factories give agencies English as their default.
@@ -32,3 +46,6 @@ LANGUAGE_CODE = "en"
 # schemathesis, it must not interfere.
 API_THROTTLE_RATE = "100000/minute"
 WEBHOOK_ALLOW_PRIVATE_HOSTS = True  # the tests' robots listen on 127.0.0.1
+# Test runs of several databases may share one Redis: keep their cache keys (a run's progress)
+# apart. The workers the tests start connect to "test_<name>": the same prefix.
+CACHES["default"]["KEY_PREFIX"] = DATABASES["default"]["NAME"].removeprefix("test_")  # noqa: F405

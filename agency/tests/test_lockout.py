@@ -96,3 +96,74 @@ def test_behind_a_proxy_the_lockout_counts_the_real_client(demo_manager, limit):
         # Another client through the same proxy is not locked out.
         assert attempt(email, PASSWORD, "10.0.0.2", forwarded="198.51.100.1")[1].status_code == 302
         assert attempt(email, PASSWORD, "10.0.0.2", forwarded="203.0.113.5")[1].status_code == 429
+
+
+def test_without_a_proxy_a_forged_header_does_not_escape_the_lockout(demo_manager, limit):
+    """With no trusted proxy (the default) X-Forwarded-For is the client's own words: a new
+    address in it each time changes nothing, the socket's address counts."""
+    email = demo_manager.user.email
+    for number in range(limit):
+        attempt(email, "wrong", "203.0.113.5", forwarded=f"198.51.100.{number}")
+    response = attempt(email, PASSWORD, "203.0.113.5", forwarded="198.51.100.200")[1]
+    assert response.status_code == 429
+
+
+def test_behind_a_proxy_forged_entries_on_the_left_do_not_escape_the_lockout(demo_manager, limit):
+    """The proxy appends the address it saw; whatever the client wrote before it is ignored."""
+    email = demo_manager.user.email
+    with override_settings(TRUSTED_PROXY_COUNT=1):
+        for number in range(limit):
+            attempt(email, "wrong", "10.0.0.2", forwarded=f"198.51.100.{number}, 203.0.113.5")
+        response = attempt(email, PASSWORD, "10.0.0.2", forwarded="198.51.100.99, 203.0.113.5")[1]
+        assert response.status_code == 429
+
+
+PRODUCTION_AXES = """
+import django
+django.setup()
+from django.conf import settings
+from django.test import RequestFactory
+from axes.helpers import get_client_ip_address
+request = RequestFactory().post(
+    "/accounts/login/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.7"
+)
+print(settings.AXES_LOCKOUT_PARAMETERS, settings.AXES_FAILURE_LIMIT,
+      int(settings.AXES_COOLOFF_TIME.total_seconds()), get_client_ip_address(request))
+"""
+
+
+@pytest.mark.parametrize(
+    ("proxies", "client"), [("", "10.0.0.2"), ("1", "198.51.100.7"), ("2", "6.6.6.6")]
+)
+def test_the_production_settings_lock_the_pair_and_read_the_proxy_header(proxies, client):
+    """What django-axes itself resolves under agency.settings.production: the (e-mail, IP) pair,
+    5 failures, 15 minutes, and the client's address from TRUSTED_PROXY_COUNT (django-ipware is
+    not installed, and AXES_CLIENT_IP_CALLABLE would win over it anyway)."""
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "agency.settings.production",
+        "SECRET_KEY": "k" * 50,
+        "BUYER_ID_HASH_KEY": "b" * 32,
+        "TRUSTED_PROXY_COUNT": proxies,
+        "LOGIN_FAILURE_LIMIT": "",
+        "LOGIN_LOCKOUT_MINUTES": "",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", PRODUCTION_AXES],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == (
+        f"[['username', 'ip_address']] 5 900 {client}"
+    )

@@ -18,6 +18,7 @@ import pandas as pd
 from django.db import connection, transaction
 
 from agency.models import Store
+from agency.rls import ensure_tenant
 from engagements.models import Engagement
 from execution.models import CustomerOrder, TierSnapshot
 
@@ -44,7 +45,9 @@ def store_orders_arrays(*, store: Store, time_zone: str) -> tuple[np.ndarray, ..
 
 
 def _arrays_postgresql(store: Store, time_zone: str) -> tuple[np.ndarray, ...]:
-    with connection.cursor() as cursor:
+    # COPY goes past Django's cursor: one transaction that carries the tenant (agency/rls.py).
+    with transaction.atomic(), connection.cursor() as cursor:
+        ensure_tenant(connection)
         query = cursor.mogrify(
             "SELECT buyer_key, ((paid_at AT TIME ZONE %s)::date - DATE '1970-01-01'), "
             "(amount * 100)::bigint FROM execution_customerorder "

@@ -3,7 +3,10 @@
 
 Processing is idempotent and safe to repeat after a killed worker: the run row is locked while it
 is processed, a finished run is never processed again, and the facts of a run that did not finish
-were rolled back with its transaction.
+were rolled back with its transaction. Each delivery that starts a run counts itself first, in a
+transaction of its own; a run whose task was delivered MAX_ATTEMPTS times without finishing (a
+file whose processing kills the worker every time) fails with a message instead of coming back
+forever.
 """
 
 from __future__ import annotations
@@ -16,11 +19,14 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -37,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 ALLOWED_SUFFIXES = (".csv", ".xlsx", ".xls", ".zip")
 PUSH_FILENAME = "push.json"
+# Deliveries of a run's task that may start it; the next one fails the run (see _process).
+MAX_ATTEMPTS = 5
 
 
 class _RunFailed(Exception):
@@ -365,17 +373,52 @@ def _is_duplicate_key(error: Exception) -> bool:
     return isinstance(error, pg_errors.UniqueViolation)
 
 
-def _process(run: IngestionRun, read) -> IngestionRun:
-    # Show "running" at once (the browser polls), then work under two locks: the run's row (a
-    # second worker given the same run waits, then finds it finished) and the store's row (two
-    # runs of one store, e.g. an upload and the beat pull, replace facts one after the other).
-    IngestionRun.objects.filter(pk=run.pk, status=IngestionRun.Status.QUEUED).update(
-        status=IngestionRun.Status.RUNNING, started_at=timezone.now()
+def _attempt_start(run: IngestionRun) -> bool:
+    """Count one more attempt at an unfinished run and show it "running" (the browser polls), in
+    a transaction of its own, committed before any work: a worker killed mid-run leaves the
+    count behind. False when the run has used its MAX_ATTEMPTS (or has finished meanwhile).
+    Outside a transaction (a task), the update is its own; inside one (the command line, a
+    month's entry), the run is new and counts one attempt either way."""
+    unfinished = (IngestionRun.Status.QUEUED, IngestionRun.Status.RUNNING)
+    started = IngestionRun.objects.filter(
+        pk=run.pk, status__in=unfinished, attempts__lt=MAX_ATTEMPTS
+    ).update(
+        status=IngestionRun.Status.RUNNING,
+        started_at=Coalesce("started_at", Value(timezone.now())),
+        attempts=F("attempts") + 1,
     )
+    return bool(started)
+
+
+def _attempts_used_up(run: IngestionRun) -> IngestionRun:
+    """Fail a run that every one of its MAX_ATTEMPTS deliveries started and none finished: each
+    time the process died (the OOM killer, a crash in a parser, the hard time limit) or the
+    database went away. Nothing of it was written: each attempt's transaction was rolled back."""
+    logger.error("Ingestion run %s failed: %s attempts did not finish", run.pk, run.attempts)
+    run.status = IngestionRun.Status.FAILED
+    run.message = _(
+        "Processing was stopped %(attempts)s times before it could finish; nothing was "
+        "written. The file may be too large or damaged: split it into shorter periods and "
+        "upload each part, or contact support quoting run #%(run)s."
+    ) % {"attempts": run.attempts, "run": run.pk}
+    run.rows_written, run.date_start, run.date_end = 0, None, None
+    run.finished_at = timezone.now()
+    run.save()
+    return run
+
+
+def _process(run: IngestionRun, read) -> IngestionRun:
+    # Count the attempt, then work under two locks: the run's row (a second worker given the
+    # same run waits, then finds it finished) and the store's row (two runs of one store, e.g.
+    # an upload and the beat pull, replace facts one after the other). A delivery that comes
+    # while another still works waits on the run's row before it counts, and finds it finished.
+    started = _attempt_start(run)
     with transaction.atomic():
         run = IngestionRun.objects.select_for_update().get(pk=run.pk)
         if run.is_finished:
             return run
+        if not started:
+            return _attempts_used_up(run)
         Store.objects.select_for_update().filter(pk=run.store_id).exists()
         run.rows_read = run.rows_written = run.rows_skipped = 0
         run.errors, run.errors_total, run.message = [], 0, ""
@@ -419,6 +462,14 @@ def _process(run: IngestionRun, read) -> IngestionRun:
             run.message = " ".join(error.messages)
         except (OperationalError, InterfaceError):
             raise  # the database went away: the task is retried and the run processed again
+        except SoftTimeLimitExceeded:
+            # Celery's soft time limit (settings.base), raised inside the task before the hard
+            # limit kills it: the writes are rolled back and the run says why.
+            run.status = IngestionRun.Status.FAILED
+            run.message = _(
+                "Processing took longer than %(minutes)s minutes and was stopped; nothing was "
+                "written. Split the file into shorter periods and upload each part."
+            ) % {"minutes": settings.CELERY_TASK_SOFT_TIME_LIMIT // 60}
         except Exception as error:
             from execution.metrics.parsing import ReportError
 

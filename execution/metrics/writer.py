@@ -15,6 +15,7 @@ server works it waits with the GIL released, and the helper thread parses meanwh
 
 from __future__ import annotations
 
+import hashlib
 import io
 import queue
 import threading
@@ -280,18 +281,32 @@ def _csv_payload(frame: pd.DataFrame, columns: list[str], days: np.ndarray, pref
 
 
 def _copy(table: str, chunk: _Chunk) -> None:
-    column_list = ", ".join(f'"{c}"' for c in ["agency_id", "store_id", "run_id", *chunk.columns])
+    """COPY the chunk into a staging table of this transaction, then INSERT it into the fact
+    table: PostgreSQL refuses COPY FROM into a table under row-level security (agency/rls.py),
+    and the INSERT is checked against the tenant policy like any other write."""
+    columns = ["agency_id", "store_id", "run_id", *chunk.columns]
+    column_list = ", ".join(f'"{c}"' for c in columns)
+    # One staging table per column set (files of one grain may carry different columns).
+    stage = f"{table}_stage_{hashlib.sha256(column_list.encode()).hexdigest()[:10]}"
     # Empty cells are NULL for numbers but "" for text keys and names (item_id "" = no product).
     text = [c for c in chunk.columns if c in TEXT_COLUMNS]
     options = "FORMAT csv, NULL ''"
     if text:
         options += ", FORCE_NOT_NULL (" + ", ".join(f'"{c}"' for c in text) + ")"
+    # Table and column names come from the models, never from input.
+    create = f'CREATE TEMPORARY TABLE IF NOT EXISTS "{stage}" ON COMMIT DROP AS SELECT '
+    create += f'{column_list} FROM "{table}" WITH NO DATA'
+    insert = f'INSERT INTO "{table}" ({column_list}) '
+    insert += f'SELECT {column_list} FROM "{stage}"'  # noqa: S608
     with connection.cursor() as cursor:
+        cursor.execute(create)
         cursor.cursor.copy_expert(
-            f'COPY "{table}" ({column_list}) FROM STDIN WITH ({options})',
+            f'COPY "{stage}" ({column_list}) FROM STDIN WITH ({options})',
             io.BytesIO(chunk.payload),
             size=max(len(chunk.payload), 1 << 16),
         )
+        cursor.execute(insert)
+        cursor.execute(f'TRUNCATE "{stage}"')
 
 
 def _bulk_create(model, run: IngestionRun, frame: pd.DataFrame, columns: list[str]) -> None:

@@ -26,7 +26,9 @@ class IngestionRun(AgencyOwnedModel):
 
     A run is all or nothing: it succeeds and replaces the facts its source wrote earlier for the
     same store and dates (an ad report: only its own ad tool's), or it fails with its row errors
-    and writes nothing.
+    and writes nothing. A queued run is processed by a Celery task that may be delivered more
+    than once (a killed worker's message comes back); `attempts` counts the deliveries that
+    started it, and after `execution.metrics.ingestion.MAX_ATTEMPTS` the run fails.
     """
 
     class Source(models.TextChoices):
@@ -68,6 +70,10 @@ class IngestionRun(AgencyOwnedModel):
     message = models.TextField(_("message"), blank=True)
     errors = models.JSONField(_("row errors"), default=list, blank=True)
     errors_total = models.PositiveIntegerField(default=0)
+    # Deliveries of the run's task that started processing it, each counted in its own committed
+    # transaction: a worker killed mid-run leaves the count behind, so a file that kills every
+    # worker fails after a few attempts instead of being redelivered forever.
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

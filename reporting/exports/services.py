@@ -21,7 +21,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from agency.models import Membership, Role
+from agency.audit import audit_record
+from agency.models import AuditAction, AuditTarget, Membership, Role
 from engagements.models import Engagement
 from reporting.exports.tables import Table, data_last_day, export_tables
 from reporting.exports.writers import write_csv_zip, write_xlsx
@@ -191,7 +192,7 @@ def export_create(
     filename = filename or export_filename(
         engagement=engagement, file_format=file_format, day=_agency_today(engagement)
     )
-    return ExportRecord.objects.create(
+    record = ExportRecord.objects.create(
         engagement=engagement,
         requested_by=actor.user if actor is not None else None,
         audience=audience,
@@ -201,6 +202,23 @@ def export_create(
         size=size,
         sha256=sha256,
     )
+    audit_record(
+        agency=engagement.agency_id,
+        action=AuditAction.EXPORT_DOWNLOADED,
+        actor=actor,
+        target_type=AuditTarget.ENGAGEMENT,
+        target_id=engagement.pk,
+        target=engagement.title,
+        detail={
+            "export_id": record.pk,
+            "audience": audience,
+            "file_format": file_format,
+            "filename": filename,
+            "rows": sum(counts.values()),
+            "sha256": sha256,
+        },
+    )
+    return record
 
 
 # --- reads ----------------------------------------------------------------------------------

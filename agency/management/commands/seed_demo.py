@@ -3,11 +3,13 @@ engagements at several stages with their data, diagnoses and proposals, and a se
 to show isolation. Idempotent: a second
 run changes nothing. Refuses to run when DEBUG is off, so it never touches a production database."""
 
+import base64
 import datetime
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agency.models import (
     Agency,
@@ -34,6 +36,9 @@ from reporting.demo import reporting_seed_demo
 
 HISTORY_DAYS = 420  # more than a year: year-on-year comparisons and two 双11 peaks
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - the documented demo password
+# The agency admins' authenticator-app secret (admins must sign in with a code): add it to any
+# TOTP app by hand (README, "Demo logins"). Base32, as apps take it.
+DEMO_TOTP_SECRET = "DEMOADMINTOTPSECRETDEMOADMINTOTP"  # noqa: S105 - documented, demo only
 
 AGENCIES = [
     {"slug": "demo", "name": "Demo Agency 示范代运营", "primary_color": "#c81623"},
@@ -136,7 +141,8 @@ class Command(BaseCommand):
                     self._seed_steps(agency)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo loaded: agencies demo and rival; every password is {DEMO_PASSWORD}."
+                f"Demo loaded: agencies demo and rival; every password is {DEMO_PASSWORD}; "
+                f"agency admins also enter the code of TOTP secret {DEMO_TOTP_SECRET}."
             )
         )
 
@@ -171,6 +177,16 @@ class Command(BaseCommand):
         conversion_seed_demo(agency=agency)
         reporting_seed_demo(agency=agency)
 
+    def _seed_totp_device(self, user):
+        """The documented authenticator app of a demo admin, unless the admin set up their own."""
+        if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            TOTPDevice.objects.create(
+                user=user,
+                name="Demo authenticator",
+                confirmed=True,
+                key=base64.b32decode(DEMO_TOTP_SECRET).hex(),
+            )
+
     def _seed_agency(self, slug, agency):
         brands = {}
         for agency_slug, brand_name, store_name, shop_id, url in STORES:
@@ -202,6 +218,8 @@ class Command(BaseCommand):
             membership, _ = Membership.objects.get_or_create(
                 agency=agency, user=user, defaults={"role": role}
             )
+            if role == Role.ADMIN:
+                self._seed_totp_device(user)
             memberships[email] = membership
             for brand_name in brand_names:
                 MembershipBrand.objects.get_or_create(

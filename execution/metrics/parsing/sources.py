@@ -12,6 +12,7 @@ import contextlib
 import io
 import re
 import shutil
+import struct
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -41,6 +42,10 @@ class ArchiveLimits:
 
 
 DEFAULT_LIMITS = ArchiveLimits()
+# Entries beyond the limit that the end record may declare (folders, macOS resource forks),
+# and the directory bytes an entry may take (46 bytes, its name and extra fields).
+ZIP_EXTRA_ENTRIES = 16
+ZIP_DIRECTORY_BYTES_PER_ENTRY = 1024
 
 _MAGIC = (
     (b"PK\x03\x04", "zip"),
@@ -94,6 +99,64 @@ def _refuse(filename: str, expected: str, found: str) -> ReportError:
     )
 
 
+_END = struct.Struct("<4s4H2LH")  # end of central directory record
+_END64_LOCATOR = struct.Struct("<4sLQL")
+_END64 = struct.Struct("<4sQ2H2L4Q")
+
+
+def zip_end_record(handle) -> tuple[int, int] | None:
+    """(entries, size in bytes of the central directory) as a ZIP's end record states them,
+    read from the file's last 64 KB, before zipfile parses the directory (it builds an object
+    per entry first: seconds and tens of MB for 100,000 of them). None when there is no end
+    record (zipfile then says what is wrong). zipfile reads exactly the stated directory size,
+    so bounding it bounds zipfile's work even when the count is understated."""
+    handle.seek(0, io.SEEK_END)
+    size = handle.tell()
+    handle.seek(max(0, size - _END.size - 0xFFFF))  # the record, then at most a 64 KB comment
+    tail = handle.read()
+    at = tail.rfind(b"PK\x05\x06")
+    found = None
+    if at >= 0 and len(tail) - at >= _END.size:
+        record = _END.unpack_from(tail, at)
+        found = (record[4], record[5])
+        locator = at - _END64_LOCATOR.size
+        zip64 = 0xFFFF in record[1:5] or 0xFFFFFFFF in record[5:7]  # in a record of its own
+        if zip64 and locator >= 0:
+            signature, _disk, offset, _disks = _END64_LOCATOR.unpack_from(tail, locator)
+            if signature == b"PK\x06\x07" and offset < size:
+                handle.seek(offset)
+                record = handle.read(_END64.size)
+                if len(record) == _END64.size and record.startswith(b"PK\x06\x06"):
+                    found = _END64.unpack(record)[7:9]
+    handle.seek(0)
+    return found
+
+
+def check_end_record(handle, filename: str, max_entries: int) -> None:
+    """Refuse, from the end record alone, an archive far beyond `max_entries`: more than twice
+    the limit (folders and macOS resource forks, which the full count leaves out, take the
+    room), or a directory longer than so many entries can need."""
+    declared = zip_end_record(handle)
+    if declared is None:
+        return
+    count, directory = declared
+    room = 2 * max_entries + ZIP_EXTRA_ENTRIES
+    if count > room:
+        raise _too_many_entries(filename, count, max_entries)
+    if directory > room * ZIP_DIRECTORY_BYTES_PER_ENTRY:
+        raise ReportError(
+            _("%(file)s has a list of files of %(size)d KB, too long for the %(limit)d accepted.")
+            % {"file": filename, "size": directory // 1024, "limit": max_entries}
+        )
+
+
+def _too_many_entries(filename: str, count: int, limit: int) -> ReportError:
+    return ReportError(
+        _("%(file)s holds %(count)d files; at most %(limit)d are accepted.")
+        % {"file": filename, "count": count, "limit": limit}
+    )
+
+
 def check_archive(archive: zipfile.ZipFile, filename: str, limits: ArchiveLimits, max_entries):
     """Entry count, total and per-entry expansion from the central directory (OWASP ASVS 5.2.3).
     Returns the file entries (directories and macOS resource forks left out)."""
@@ -103,10 +166,7 @@ def check_archive(archive: zipfile.ZipFile, filename: str, limits: ArchiveLimits
         if not info.is_dir() and not info.filename.startswith("__MACOSX/")
     ]
     if len(entries) > max_entries:
-        raise ReportError(
-            _("%(file)s holds %(count)d files; at most %(limit)d are accepted.")
-            % {"file": filename, "count": len(entries), "limit": max_entries}
-        )
+        raise _too_many_entries(filename, len(entries), max_entries)
     total = sum(info.file_size for info in archive.infolist())
     if total > limits.max_uncompressed_bytes:
         raise ReportError(
@@ -135,19 +195,35 @@ def check_archive(archive: zipfile.ZipFile, filename: str, limits: ArchiveLimits
     return entries
 
 
-def _detect_encoding(opener: Opener) -> str:
+def _detect_encoding(opener: Opener, filename: str) -> str:
     """UTF-8 (a BOM allowed) when the whole file decodes strictly as UTF-8, else GB18030 (a
-    superset of GBK and GB2312)."""
+    superset of GBK and GB2312). A file that starts with the UTF-8 byte-order mark says it is
+    UTF-8: when it is not, it is refused, rather than read in another encoding past its own
+    mark (GBK bytes behind a BOM would come out as wrong characters, not as an error)."""
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    done, marked = 0, None
     with opener() as handle:
         while True:
             block = handle.read(BLOCK)
+            if marked is None:
+                marked = block.startswith(codecs.BOM_UTF8)
+            pending = len(decoder.getstate()[0])  # bytes of a character cut by the last block
             try:
                 decoder.decode(block, final=not block)
-            except UnicodeDecodeError:
+            except UnicodeDecodeError as exc:
+                if marked:
+                    raise ReportError(
+                        _(
+                            "%(file)s starts with the UTF-8 mark (BOM) but is not UTF-8 text: "
+                            "byte %(offset)d is not valid UTF-8 (is the file in GBK?). Save it "
+                            "again as UTF-8, or as GBK without the UTF-8 mark."
+                        )
+                        % {"file": filename, "offset": done - pending + exc.start + 1}
+                    ) from exc
                 return "gb18030"
             if not block:
                 return "utf-8-sig"
+            done += len(block)
 
 
 def _head(opener: Opener) -> tuple[bytes, bool]:
@@ -156,7 +232,7 @@ def _head(opener: Opener) -> tuple[bytes, bool]:
         return head, len(head) < _HEAD_BYTES or not handle.read(1)
 
 
-def _html_encoding(head: bytes, opener: Opener) -> str:
+def _html_encoding(head: bytes, opener: Opener, filename: str) -> str:
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     declared = _CHARSET.search(head[:4096])
@@ -166,11 +242,12 @@ def _html_encoding(head: bytes, opener: Opener) -> str:
             return "gb18030"
         if name in ("utf-8", "utf8"):
             return "utf-8-sig"
-    return _detect_encoding(opener)
+    return _detect_encoding(opener, filename)
 
 
 def _zip_members(opener: Opener, filename: str, limits: ArchiveLimits, max_entries: int):
     with opener() as handle:
+        check_end_record(handle, filename, max_entries)
         try:
             with zipfile.ZipFile(handle) as archive:
                 return check_archive(archive, filename, limits, max_entries), archive.namelist()
@@ -227,7 +304,7 @@ def open_table(filename: str, opener: Opener, limits: ArchiveLimits, nested: boo
     if suffix == ".csv":
         if found != "text":
             raise _refuse(filename, _("a CSV file"), found)
-        return CsvTable(filename, opener, _detect_encoding(opener), head, complete)
+        return CsvTable(filename, opener, _detect_encoding(opener, filename), head, complete)
     if suffix in (".xlsx", ".xlsm"):
         if found != "zip":
             raise _refuse(filename, _("an Excel workbook (.xlsx)"), found)
@@ -236,7 +313,7 @@ def open_table(filename: str, opener: Opener, limits: ArchiveLimits, nested: boo
         if found == "ole":
             return XlsTable(filename, opener)
         if found == "html":
-            return HtmlTable(filename, opener, _html_encoding(head, opener))
+            return HtmlTable(filename, opener, _html_encoding(head, opener, filename))
         if found == "zip":  # an .xlsx saved under the old extension
             return _xlsx_table(filename, opener, limits)
         raise _refuse(filename, _("an Excel workbook (.xls)"), found)

@@ -157,6 +157,8 @@ class XlsxTable(Table):
         try:
             book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
         except Exception as exc:
+            if _declares_entities(exc):
+                raise _entities_refused(self.filename) from exc
             raise ReportError(
                 _("%(file)s cannot be read as an Excel workbook (%(reason)s).")
                 % {"file": self.filename, "reason": exc}
@@ -164,11 +166,37 @@ class XlsxTable(Table):
         stack.callback(book.close)
         return book
 
-    @staticmethod
-    def _rows(sheet) -> Iterator[list[str]]:
+    def _rows(self, sheet) -> Iterator[list[str]]:
         sheet.reset_dimensions()  # exporters often write a wrong <dimension>; read what is there
-        for row in sheet.iter_rows(min_row=1, values_only=True):
-            yield [value if value.__class__ is str else cell_text(value) for value in row]
+        try:
+            for row in sheet.iter_rows(min_row=1, values_only=True):
+                yield [value if value.__class__ is str else cell_text(value) for value in row]
+        except Exception as exc:  # a sheet's XML is parsed only as its rows are read
+            if _declares_entities(exc):
+                raise _entities_refused(self.filename) from exc
+            raise
+
+
+def _declares_entities(error: BaseException | None) -> bool:
+    """Whether defusedxml (which openpyxl parses through) refused a DTD or an entity somewhere
+    in the chain of `error`."""
+    from defusedxml import DefusedXmlException
+
+    while error is not None:
+        if isinstance(error, DefusedXmlException):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _entities_refused(filename: str) -> ReportError:
+    return ReportError(
+        _(
+            "%(file)s declares XML entities or a document type (DTD), which Excel never writes "
+            "and which can expand without end (a “billion laughs” file); it was refused."
+        )
+        % {"file": filename}
+    )
 
 
 class XlsTable(Table):
