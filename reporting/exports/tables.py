@@ -463,10 +463,10 @@ def _reviews(scope: ExportScope) -> Table:
     )
 
 
-def _review_actions(scope: ExportScope) -> Table:
-    queryset = ReviewActionItem.objects.filter(review__in=scope.reviews())
+def _action_items(queryset, review_column: Column, key: str, zh: str, description: str) -> Table:
+    """A table of action items (weekly/monthly or full reviews'): what, who, by when, status."""
     columns = (
-        Column("review_id", "复盘编号", INTEGER),
+        review_column,
         Column("title", "行动项"),
         Column("owner", "负责人"),
         Column("due_date", "截止日期", DATE),
@@ -483,12 +483,17 @@ def _review_actions(scope: ExportScope) -> Table:
             yield (review_id, title, _owner_name(full_name, email), due, status)
 
     return Table(
+        key=key, zh=zh, description=description, columns=columns, rows=rows, count=queryset.count
+    )
+
+
+def _review_actions(scope: ExportScope) -> Table:
+    return _action_items(
+        ReviewActionItem.objects.filter(review__in=scope.reviews()),
+        Column("review_id", "复盘编号", INTEGER),
         key="review_actions",
         zh="复盘行动项",
         description="The reviews' action items: what, who, by when, and how it went.",
-        columns=columns,
-        rows=rows,
-        count=queryset.count,
     )
 
 
@@ -569,31 +574,12 @@ def _full_review_findings(scope: ExportScope) -> Table:
 
 
 def _full_review_actions(scope: ExportScope) -> Table:
-    queryset = FullReviewAction.objects.filter(review__in=scope.full_reviews())
-    columns = (
+    return _action_items(
+        FullReviewAction.objects.filter(review__in=scope.full_reviews()),
         FULL_REVIEW_ID,
-        Column("title", "行动项"),
-        Column("owner", "负责人"),
-        Column("due_date", "截止日期", DATE),
-        Column("status", "状态"),
-    )
-    fields = ["review_id", "title", "owner__user__full_name", "owner__user__email"]
-    fields += ["due_date", "status"]
-
-    def rows() -> Iterator[tuple]:
-        order = ("review__period_start", "review_id", "due_date", "pk")
-        for review_id, title, full_name, email, due, status in _stream(
-            queryset.order_by(*order), fields
-        ):
-            yield (review_id, title, _owner_name(full_name, email), due, status)
-
-    return Table(
         key="full_review_actions",
         zh="全面复盘行动项",
         description="The full reviews' action items: what, who, by when, and how it went.",
-        columns=columns,
-        rows=rows,
-        count=queryset.count,
     )
 
 
