@@ -123,40 +123,24 @@ def proposed_findings(content: dict) -> list[dict]:
                 "evidence": _ad_line(worst["channels"][0]),
             }
         )
-    if best["campaigns"]:
-        findings.append(
-            {
-                "kind": FindingKind.STRENGTH,
-                "rule": "best_campaigns",
-                "statement": _("Campaigns that paid back best"),
-                "evidence": "\n".join(_ad_line(row) for row in best["campaigns"]),
-            }
-        )
-    if worst["campaigns"]:
-        findings.append(
-            {
-                "kind": FindingKind.WEAKNESS,
-                "rule": "worst_campaigns",
-                "statement": _("Campaigns that paid back worst"),
-                "evidence": "\n".join(_ad_line(row) for row in worst["campaigns"]),
-            }
-        )
-    if best["products"]:
-        findings.append(
-            {
-                "kind": FindingKind.STRENGTH,
-                "rule": "best_products",
-                "statement": _("Products that carried the sales"),
-                "evidence": "\n".join(_product_line(row) for row in best["products"]),
-            }
-        )
-    if worst["products"]:
-        findings.append(
-            {
-                "kind": FindingKind.WEAKNESS,
-                "rule": "worst_products",
-                "statement": _("Products that convert their visitors worst"),
-                "evidence": "\n".join(_product_line(row) for row in worst["products"]),
-            }
-        )
+    lists = (
+        (FindingKind.STRENGTH, "best_campaigns", _("Campaigns that paid back best"),
+         best["campaigns"], _ad_line),
+        (FindingKind.WEAKNESS, "worst_campaigns", _("Campaigns that paid back worst"),
+         worst["campaigns"], _ad_line),
+        (FindingKind.STRENGTH, "best_products", _("Products that carried the sales"),
+         best["products"], _product_line),
+        (FindingKind.WEAKNESS, "worst_products", _("Products that convert their visitors worst"),
+         worst["products"], _product_line),
+    )  # fmt: skip
+    for kind, rule, statement, rows, line in lists:
+        if rows:
+            findings.append(
+                {
+                    "kind": kind,
+                    "rule": rule,
+                    "statement": statement,
+                    "evidence": "\n".join(line(row) for row in rows),
+                }
+            )
     return findings
